@@ -1,1 +1,599 @@
-//! (being written)
+//! The appliance configuration file (TOML) and its validation.
+//!
+//! A file describes one appliance: the network it lives on (`[net]`), an
+//! optional metrics listener (`[metrics]`) and its services (`[[service]]`).
+//! [`Config::parse`] checks everything a start-up would trip over, and every
+//! error names the file, line and key. The CLI's flags override `[net]`.
+//!
+//! ```toml
+//! [net]
+//! stack = "tap:tap0"        # or "socket" (host kernel sockets)
+//! addr = "10.0.0.2/24"      # socket: IP to bind; tap: our CIDR, or "dhcp"
+//! gateway = "10.0.0.1"
+//!
+//! [metrics]
+//! port = 9100               # Prometheus text on 127.0.0.1:9100
+//!
+//! [[service]]
+//! kind = "echo"
+//! port = 7
+//! ```
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+use smoltcp::wire::{EthernetAddress, Ipv4Cidr, Ipv6Cidr};
+
+use crate::service::Service;
+use crate::services::{discard::Discard, echo::Echo, iperf3::Iperf3};
+use crate::stack::direct::{DirectConfig, Ipv4Config};
+use crate::stack::socket::SocketConfig;
+
+/// The config used when `appliance run` is given no file: echo, discard and
+/// an iperf3 server on host sockets at 127.0.0.1 (unprivileged ports).
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+
+/// A whole configuration file, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The network the appliance lives on.
+    #[serde(default)]
+    pub net: NetConfig,
+    /// The optional Prometheus metrics listener.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    /// The services, in the order given.
+    #[serde(default, rename = "service")]
+    pub services: Vec<toml::Spanned<ServiceConfig>>,
+}
+
+/// `[net]`: which stack, and its addressing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetConfig {
+    /// `socket` (host kernel sockets) or `tap:IFNAME` (the direct stack).
+    #[serde(default)]
+    pub stack: StackKind,
+    /// Socket stack: the IP to bind (default 127.0.0.1). Direct stack: our
+    /// IPv4 CIDR (default 10.0.0.2/24), or `dhcp`.
+    pub addr: Option<toml::Spanned<String>>,
+    /// Direct stack: the IPv4 default gateway.
+    pub gateway: Option<Ipv4Addr>,
+    /// Direct stack: a static IPv6 CIDR, e.g. `fd00::2/64`.
+    pub addr6: Option<Cidr6>,
+    /// Direct stack: the IPv6 default gateway.
+    pub gateway6: Option<Ipv6Addr>,
+    /// Direct stack: our MAC address (default 02:00:00:00:00:02).
+    pub mac: Option<Mac>,
+    /// Direct stack: the link MTU (IP bytes per frame), default 1500.
+    pub mtu: Option<u16>,
+    /// Direct stack: record every frame to this pcap file.
+    pub pcap: Option<PathBuf>,
+    /// Most TCP connections at once (default 1024).
+    pub max_connections: Option<usize>,
+    /// Direct stack: TCP buffer per connection and direction, bytes (default 262144).
+    pub tcp_buffer: Option<usize>,
+}
+
+/// `[metrics]`: where Prometheus text is served.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// The port; no port, no listener.
+    pub port: Option<u16>,
+    /// The address to listen on (default 127.0.0.1).
+    pub address: Option<IpAddr>,
+}
+
+/// One `[[service]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ServiceConfig {
+    /// RFC 862 echo over UDP and TCP.
+    Echo {
+        /// The port (default 7).
+        #[serde(default = "port_echo")]
+        port: u16,
+    },
+    /// RFC 863 discard over UDP and TCP, counting what it swallows.
+    Discard {
+        /// The port (default 9).
+        #[serde(default = "port_discard")]
+        port: u16,
+    },
+    /// A server that stock `iperf3 -c` clients can drive.
+    Iperf3 {
+        /// The port (default 5201).
+        #[serde(default = "port_iperf3")]
+        port: u16,
+    },
+}
+
+fn port_echo() -> u16 {
+    7
+}
+fn port_discard() -> u16 {
+    9
+}
+fn port_iperf3() -> u16 {
+    5201
+}
+
+impl ServiceConfig {
+    /// Builds the service this table describes.
+    pub fn build(&self) -> Box<dyn Service> {
+        match *self {
+            ServiceConfig::Echo { port } => Box::new(Echo::new(port)),
+            ServiceConfig::Discard { port } => Box::new(Discard::new(port)),
+            ServiceConfig::Iperf3 { port } => Box::new(Iperf3::new(port)),
+        }
+    }
+
+    /// (protocol, port) pairs this service binds.
+    fn ports(&self) -> Vec<(&'static str, u16)> {
+        let port = match *self {
+            ServiceConfig::Echo { port }
+            | ServiceConfig::Discard { port }
+            | ServiceConfig::Iperf3 { port } => port,
+        };
+        vec![("udp", port), ("tcp", port)]
+    }
+}
+
+/// `socket` or `tap:IFNAME`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StackKind {
+    /// The host kernel's sockets.
+    #[default]
+    Socket,
+    /// The direct (smoltcp) stack on a TAP interface of this name.
+    Tap(String),
+}
+
+impl FromStr for StackKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            None if s == "socket" => Ok(StackKind::Socket),
+            Some(("tap", name)) if !name.is_empty() && name.len() < 16 && !name.contains(['/', ' ']) => {
+                Ok(StackKind::Tap(name.to_string()))
+            }
+            Some(("tap", _)) => {
+                Err(format!("`{s}`: a TAP interface name is 1 to 15 characters, no '/' or spaces"))
+            }
+            _ => Err(format!("`{s}` is not a stack: use `socket` or `tap:IFNAME`")),
+        }
+    }
+}
+
+impl fmt::Display for StackKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StackKind::Socket => f.write_str("socket"),
+            StackKind::Tap(name) => write!(f, "tap:{name}"),
+        }
+    }
+}
+
+/// Deserializes a value through its `FromStr`, so that the TOML error
+/// carries the line of the bad value.
+macro_rules! from_str_deserialize {
+    ($t:ty) => {
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+from_str_deserialize!(StackKind);
+
+/// An IPv6 address with prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr6(pub Ipv6Cidr);
+
+impl FromStr for Cidr6 {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (addr, len) =
+            s.split_once('/').ok_or_else(|| format!("`{s}`: expected ADDRESS/PREFIX, e.g. fd00::2/64"))?;
+        let addr: Ipv6Addr = addr.parse().map_err(|_| format!("`{addr}` is not an IPv6 address"))?;
+        let len: u8 = len
+            .parse()
+            .ok()
+            .filter(|l| *l <= 128)
+            .ok_or_else(|| format!("`{len}`: prefix length is 0 to 128"))?;
+        Ok(Cidr6(Ipv6Cidr::new(addr, len)))
+    }
+}
+from_str_deserialize!(Cidr6);
+
+/// An Ethernet address written `02:00:00:00:00:02`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mac(pub EthernetAddress);
+
+impl FromStr for Mac {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut bytes = [0u8; 6];
+        let parts: Vec<&str> = s.split(':').collect();
+        if parts.len() != 6 {
+            return Err(format!("`{s}`: expected six hex bytes like 02:00:00:00:00:02"));
+        }
+        for (b, p) in bytes.iter_mut().zip(parts) {
+            *b = u8::from_str_radix(p, 16).map_err(|_| format!("`{s}`: `{p}` is not a hex byte"))?;
+        }
+        let mac = EthernetAddress(bytes);
+        if !mac.is_unicast() {
+            return Err(format!("`{s}` is a multicast address; the stack needs a unicast one"));
+        }
+        Ok(Mac(mac))
+    }
+}
+from_str_deserialize!(Mac);
+
+/// Parses an IPv4 CIDR like `10.0.0.2/24`.
+pub fn parse_cidr4(s: &str) -> Result<Ipv4Cidr, String> {
+    let (addr, len) =
+        s.split_once('/').ok_or_else(|| format!("`{s}`: expected ADDRESS/PREFIX, e.g. 10.0.0.2/24"))?;
+    let addr: Ipv4Addr = addr.parse().map_err(|_| format!("`{addr}` is not an IPv4 address"))?;
+    let len: u8 =
+        len.parse().ok().filter(|l| *l <= 32).ok_or_else(|| format!("`{len}`: prefix length is 0 to 32"))?;
+    Ok(Ipv4Cidr::new(addr, len))
+}
+
+/// A configuration error: where, which key, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file (or `<default config>` / `<command line>`).
+    pub origin: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// The key, e.g. `net.addr` or `service[2].port`.
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": `{key}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Which stack to run, fully resolved.
+#[derive(Debug, Clone)]
+pub enum StackChoice {
+    /// Host kernel sockets.
+    Socket(SocketConfig),
+    /// The direct stack on a TAP interface.
+    Tap {
+        /// The interface name.
+        interface: String,
+        /// The link MTU.
+        mtu: usize,
+        /// The stack's settings.
+        direct: DirectConfig,
+        /// Where to record frames, if anywhere.
+        pcap: Option<PathBuf>,
+    },
+}
+
+/// A validated appliance: everything needed to start it.
+#[derive(Debug, Clone)]
+pub struct Appliance {
+    /// The stack and its settings.
+    pub stack: StackChoice,
+    /// Where to serve metrics, if anywhere.
+    pub metrics: Option<SocketAddr>,
+    /// The services.
+    pub services: Vec<ServiceConfig>,
+}
+
+/// Command-line values that override `[net]` and `[metrics]`.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--net`.
+    pub stack: Option<StackKind>,
+    /// `--addr`.
+    pub addr: Option<String>,
+    /// `--gateway`.
+    pub gateway: Option<Ipv4Addr>,
+    /// `--pcap`.
+    pub pcap: Option<PathBuf>,
+    /// `--metrics-port`.
+    pub metrics_port: Option<u16>,
+}
+
+impl Config {
+    /// Parses `text` (from `origin`, for messages) without semantic checks.
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            ConfigError { origin: origin.to_string(), line, key: None, message: e.message().to_string() }
+        })
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            origin: origin.clone(),
+            line: None,
+            key: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(&text, &origin)
+    }
+
+    /// Checks the whole configuration, applies `overrides`, and resolves it
+    /// into an [`Appliance`]. `text` is the source, for line numbers.
+    pub fn resolve(
+        mut self,
+        text: &str,
+        origin: &str,
+        overrides: &Overrides,
+    ) -> Result<Appliance, ConfigError> {
+        let err = |span: Option<std::ops::Range<usize>>, key: &str, message: String| ConfigError {
+            origin: origin.to_string(),
+            line: span.map(|s| line_of(text, s.start)),
+            key: Some(key.to_string()),
+            message,
+        };
+        if let Some(stack) = &overrides.stack {
+            self.net.stack = stack.clone();
+        }
+        let addr_span = self.net.addr.as_ref().map(|a| a.span());
+        let addr = overrides.addr.clone().or_else(|| self.net.addr.as_ref().map(|a| a.get_ref().clone()));
+        // A value from the command line has no line in the file.
+        let addr_span = if overrides.addr.is_some() { None } else { addr_span };
+        let gateway = overrides.gateway.or(self.net.gateway);
+
+        if self.services.is_empty() {
+            return Err(err(
+                None,
+                "service",
+                "no [[service]] is configured: the appliance would do nothing".into(),
+            ));
+        }
+        let mut seen: Vec<((&str, u16), usize)> = Vec::new();
+        for (i, svc) in self.services.iter().enumerate() {
+            for key in svc.get_ref().ports() {
+                if key.1 == 0 {
+                    return Err(err(
+                        Some(svc.span()),
+                        &format!("service[{i}].port"),
+                        "port 0 is not a port to serve on".into(),
+                    ));
+                }
+                if let Some((_, j)) = seen.iter().find(|(k, _)| *k == key) {
+                    return Err(err(
+                        Some(svc.span()),
+                        &format!("service[{i}].port"),
+                        format!("{} port {} is already used by service[{j}]", key.0, key.1),
+                    ));
+                }
+                seen.push((key, i));
+            }
+        }
+
+        let stack = match &self.net.stack {
+            StackKind::Socket => {
+                let ip = match &addr {
+                    None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    Some(a) => a.parse().map_err(|_| {
+                        err(
+                            addr_span.clone(),
+                            "net.addr",
+                            format!("`{a}` is not an IP address to bind (socket stack)"),
+                        )
+                    })?,
+                };
+                for (key, set) in [
+                    ("net.gateway", gateway.is_some()),
+                    ("net.addr6", self.net.addr6.is_some()),
+                    ("net.gateway6", self.net.gateway6.is_some()),
+                    ("net.mac", self.net.mac.is_some()),
+                    ("net.mtu", self.net.mtu.is_some()),
+                    ("net.pcap", self.net.pcap.is_some() || overrides.pcap.is_some()),
+                    ("net.tcp_buffer", self.net.tcp_buffer.is_some()),
+                ] {
+                    if set {
+                        return Err(err(
+                            None,
+                            key,
+                            "applies to the direct stack only (`stack = \"tap:IFNAME\"`)".into(),
+                        ));
+                    }
+                }
+                let mut config = SocketConfig { addr: ip, ..SocketConfig::default() };
+                if let Some(max) = self.net.max_connections {
+                    config.max_connections = max;
+                }
+                StackChoice::Socket(config)
+            }
+            StackKind::Tap(interface) => {
+                let ipv4 = match addr.as_deref() {
+                    None => {
+                        Ipv4Config::Static { cidr: Ipv4Cidr::new(Ipv4Addr::new(10, 0, 0, 2), 24), gateway }
+                    }
+                    Some("dhcp") => {
+                        if gateway.is_some() {
+                            return Err(err(
+                                None,
+                                "net.gateway",
+                                "comes from DHCP when `addr = \"dhcp\"`".into(),
+                            ));
+                        }
+                        Ipv4Config::Dhcp
+                    }
+                    Some(a) => {
+                        let cidr = parse_cidr4(a).map_err(|m| err(addr_span.clone(), "net.addr", m))?;
+                        if let Some(gw) = gateway
+                            && !cidr.contains_addr(&gw)
+                        {
+                            return Err(err(None, "net.gateway", format!("{gw} is not inside {cidr}")));
+                        }
+                        Ipv4Config::Static { cidr, gateway }
+                    }
+                };
+                let mtu = usize::from(self.net.mtu.unwrap_or(1500));
+                if !(576..=9000).contains(&mtu) {
+                    return Err(err(None, "net.mtu", format!("{mtu} is outside 576..=9000")));
+                }
+                let mut direct = DirectConfig {
+                    ipv4,
+                    ipv6: self.net.addr6.map(|c| (c.0, self.net.gateway6)),
+                    random_seed: random_seed(),
+                    ..DirectConfig::default()
+                };
+                if let Some(mac) = self.net.mac {
+                    direct.mac = mac.0;
+                }
+                if let Some(max) = self.net.max_connections {
+                    direct.max_connections = max;
+                }
+                if let Some(buf) = self.net.tcp_buffer {
+                    if !(4096..=(16 << 20)).contains(&buf) {
+                        return Err(err(None, "net.tcp_buffer", format!("{buf} is outside 4096..=16777216")));
+                    }
+                    direct.tcp_rx_buffer = buf;
+                    direct.tcp_tx_buffer = buf;
+                }
+                let pcap = overrides.pcap.clone().or(self.net.pcap.clone());
+                StackChoice::Tap { interface: interface.clone(), mtu, direct, pcap }
+            }
+        };
+
+        let metrics_port = overrides.metrics_port.or(self.metrics.port);
+        let metrics = metrics_port.map(|port| {
+            SocketAddr::new(self.metrics.address.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)), port)
+        });
+        Ok(Appliance {
+            stack,
+            metrics,
+            services: self.services.into_iter().map(|s| s.into_inner()).collect(),
+        })
+    }
+}
+
+/// 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes().iter().take(offset).filter(|&&b| b == b'\n').count() + 1
+}
+
+/// Entropy for smoltcp's ISNs and ports: the clock mixed with the pid.
+fn random_seed() -> u64 {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let mut x = nanos ^ (u64::from(std::process::id()) << 32);
+    // SplitMix64 finalizer: spread the bits.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(text: &str) -> Result<Appliance, ConfigError> {
+        Config::parse(text, "t.toml")?.resolve(text, "t.toml", &Overrides::default())
+    }
+
+    #[test]
+    fn default_config_is_valid_and_uses_sockets() {
+        let a = resolve(DEFAULT_CONFIG).unwrap();
+        assert!(matches!(a.stack, StackChoice::Socket(ref c) if c.addr == IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        assert!(a.services.len() >= 2);
+    }
+
+    #[test]
+    fn tap_stack_with_static_addresses() {
+        let a = resolve(
+            "[net]\nstack = \"tap:tap0\"\naddr = \"10.1.0.2/24\"\ngateway = \"10.1.0.1\"\naddr6 = \"fd00::2/64\"\n\
+             [[service]]\nkind = \"echo\"\nport = 7\n",
+        )
+        .unwrap();
+        let StackChoice::Tap { interface, direct, mtu, .. } = a.stack else { panic!("not tap") };
+        assert_eq!(interface, "tap0");
+        assert_eq!(mtu, 1500);
+        assert_eq!(
+            direct.ipv4,
+            Ipv4Config::Static {
+                cidr: Ipv4Cidr::new(Ipv4Addr::new(10, 1, 0, 2), 24),
+                gateway: Some(Ipv4Addr::new(10, 1, 0, 1))
+            }
+        );
+        assert_eq!(direct.ipv6.map(|(c, _)| c.prefix_len()), Some(64));
+    }
+
+    #[test]
+    fn errors_name_line_and_key() {
+        let e = resolve("[net]\nstack = \"socket\"\n\n[[service]]\nkind = \"echo\"\nprot = 7\n").unwrap_err();
+        // serde buffers tagged enums, so the line is that of the table holding the key.
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.to_string().contains("prot"), "{e}");
+
+        let e =
+            resolve("[net]\nstack = \"tap:tap0\"\naddr = \"10.0.0.300/24\"\n[[service]]\nkind = \"echo\"\n")
+                .unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(3), Some("net.addr")), "{e}");
+
+        let e = resolve("[net]\nstack = \"tcp\"\n[[service]]\nkind = \"echo\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.to_string().contains("`socket` or `tap:IFNAME`"), "{e}");
+
+        let e =
+            resolve("[[service]]\nkind = \"echo\"\nport = 7\n[[service]]\nkind = \"discard\"\nport = 7\n")
+                .unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(4), Some("service[1].port")), "{e}");
+
+        let e = resolve("[[service]]\nkind = \"gopher\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+
+        let e = resolve("[net]\ngateway = \"10.0.0.1\"\n[[service]]\nkind = \"echo\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("net.gateway"), "{e}");
+
+        let e = resolve("").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service"), "{e}");
+    }
+
+    #[test]
+    fn command_line_overrides_the_file() {
+        let text = "[[service]]\nkind = \"echo\"\n";
+        let overrides = Overrides {
+            stack: Some("tap:tap9".parse().unwrap()),
+            addr: Some("dhcp".into()),
+            metrics_port: Some(9100),
+            ..Overrides::default()
+        };
+        let a = Config::parse(text, "t").unwrap().resolve(text, "t", &overrides).unwrap();
+        assert!(matches!(a.stack, StackChoice::Tap { ref interface, ref direct, .. }
+            if interface == "tap9" && direct.ipv4 == Ipv4Config::Dhcp));
+        assert_eq!(a.metrics, Some("127.0.0.1:9100".parse().unwrap()));
+    }
+
+    #[test]
+    fn stack_and_mac_syntax() {
+        assert_eq!("socket".parse::<StackKind>(), Ok(StackKind::Socket));
+        assert!("tap:".parse::<StackKind>().is_err());
+        assert!("tap:waytoolonginterfacename".parse::<StackKind>().is_err());
+        assert!("01:00:5e:00:00:01".parse::<Mac>().is_err());
+        assert_eq!("02:00:00:00:00:0a".parse::<Mac>().unwrap().0, EthernetAddress([2, 0, 0, 0, 0, 10]));
+    }
+}

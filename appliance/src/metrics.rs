@@ -31,11 +31,7 @@ impl Counter {
     /// Subtracts one (gauges only); never goes below zero.
     #[inline]
     pub fn dec(&self) {
-        let _ = self
-            .0
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
-                Some(v.saturating_sub(1))
-            });
+        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(v.saturating_sub(1)));
     }
     /// The current value.
     pub fn get(&self) -> u64 {
@@ -129,20 +125,8 @@ impl Metrics {
     /// Prometheus text exposition format (version 0.0.4).
     pub fn render_prometheus(&self) -> String {
         let mut out = String::new();
-        render_family(
-            &mut out,
-            "appliance_interface",
-            "interface",
-            &self.interfaces,
-            |c| c.values(),
-        );
-        render_family(
-            &mut out,
-            "appliance_service",
-            "service",
-            &self.services,
-            |c| c.values(),
-        );
+        render_family(&mut out, "appliance_interface", "interface", &self.interfaces, |c| c.values());
+        render_family(&mut out, "appliance_service", "service", &self.services, |c| c.values());
         out
     }
 
@@ -161,15 +145,13 @@ impl Metrics {
         let listener = TcpListener::bind(addr)?;
         let bound = listener.local_addr()?;
         let metrics = Arc::clone(self);
-        thread::Builder::new()
-            .name("metrics".into())
-            .spawn(move || {
-                for stream in listener.incoming().flatten() {
-                    if let Err(e) = answer_scrape(&metrics, stream) {
-                        tracing::debug!("metrics scrape failed: {e}");
-                    }
+        thread::Builder::new().name("metrics".into()).spawn(move || {
+            for stream in listener.incoming().flatten() {
+                if let Err(e) = answer_scrape(&metrics, stream) {
+                    tracing::debug!("metrics scrape failed: {e}");
                 }
-            })?;
+            }
+        })?;
         Ok(bound)
     }
 }
@@ -198,16 +180,9 @@ fn render_family<T>(
         return;
     };
     for (i, (field, help, _)) in values(first).into_iter().enumerate() {
-        let kind = if field.ends_with("_open") {
-            "gauge"
-        } else {
-            "counter"
-        };
-        let name = if kind == "counter" {
-            format!("{prefix}_{field}_total")
-        } else {
-            format!("{prefix}_{field}")
-        };
+        let kind = if field.ends_with("_open") { "gauge" } else { "counter" };
+        let name =
+            if kind == "counter" { format!("{prefix}_{field}_total") } else { format!("{prefix}_{field}") };
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (n, c) in list.iter() {
             let v = values(c)[i].2;
@@ -232,9 +207,7 @@ fn summarize<T>(
 }
 
 fn escape_label(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 fn answer_scrape(metrics: &Metrics, mut stream: std::net::TcpStream) -> io::Result<()> {
@@ -259,8 +232,7 @@ fn answer_scrape(metrics: &Metrics, mut stream: std::net::TcpStream) -> io::Resu
             body.len()
         )
     } else {
-        "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            .to_string()
+        "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
     };
     stream.write_all(response.as_bytes())
 }
@@ -279,22 +251,10 @@ mod tests {
         echo.connections_open.dec();
         m.service("discard").bytes_rx.add(10);
         let text = m.render_prometheus();
-        assert!(
-            text.contains("appliance_interface_frames_rx_total{interface=\"tap0\"} 3\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("# TYPE appliance_service_connections_open gauge\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("appliance_service_connections_open{service=\"echo\"} 1\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("appliance_service_bytes_rx_total{service=\"discard\"} 10\n"),
-            "{text}"
-        );
+        assert!(text.contains("appliance_interface_frames_rx_total{interface=\"tap0\"} 3\n"), "{text}");
+        assert!(text.contains("# TYPE appliance_service_connections_open gauge\n"), "{text}");
+        assert!(text.contains("appliance_service_connections_open{service=\"echo\"} 1\n"), "{text}");
+        assert!(text.contains("appliance_service_bytes_rx_total{service=\"discard\"} 10\n"), "{text}");
         assert!(m.summary().contains("service discard: "));
     }
 
@@ -304,14 +264,10 @@ mod tests {
         m.service("echo").bytes_tx.add(42);
         let addr = m.serve("127.0.0.1:0".parse().unwrap()).unwrap();
         let mut s = std::net::TcpStream::connect(addr).unwrap();
-        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         let mut body = String::new();
         s.read_to_string(&mut body).unwrap();
         assert!(body.starts_with("HTTP/1.1 200 OK\r\n"), "{body}");
-        assert!(
-            body.contains("appliance_service_bytes_tx_total{service=\"echo\"} 42"),
-            "{body}"
-        );
+        assert!(body.contains("appliance_service_bytes_tx_total{service=\"echo\"} 42"), "{body}");
     }
 }

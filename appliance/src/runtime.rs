@@ -1,1 +1,145 @@
-//! (being written)
+//! Builds a configured appliance and runs it until SIGINT/SIGTERM.
+//!
+//! The stack runs on the calling thread. The direct stack's loop sleeps in
+//! `mio::Poll` until the device's fd is readable, the shutdown fires, or the
+//! next deadline (smoltcp's `poll_at`, service timers) comes: an idle
+//! appliance uses no CPU. On shutdown, services say goodbye, connections are
+//! closed (bounded in time), the capture file is flushed and the counters
+//! are logged.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+
+use crate::config::{Appliance, StackChoice};
+use crate::device::HostDevice;
+use crate::device::counted::Counted;
+use crate::device::pcap::Pcap;
+use crate::device::tap::TapDevice;
+use crate::metrics::Metrics;
+use crate::service::{Duration, Service};
+use crate::stack::direct::{DirectConfig, DirectStack};
+use crate::stack::socket::SocketStack;
+use crate::stack::{Clock, Shutdown};
+
+/// Why an appliance could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// Opening the device, binding a socket, or polling failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The direct stack refused the configuration.
+    #[error(transparent)]
+    Direct(#[from] crate::stack::direct::DirectError),
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> RuntimeError {
+    let context = context.into();
+    move |source| RuntimeError::Io { context, source }
+}
+
+/// How long a graceful stop may take before the rest is dropped.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+
+/// Runs `appliance` until `shutdown` fires. Counters go to `metrics`.
+pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) -> Result<(), RuntimeError> {
+    if let Some(addr) = appliance.metrics {
+        let bound = metrics.serve(addr).map_err(io_err(format!("metrics: bind {addr}")))?;
+        tracing::info!("metrics at http://{bound}/metrics");
+    }
+    let services: Vec<Box<dyn Service>> = appliance.services.iter().map(|s| s.build()).collect();
+    let names: Vec<String> = services.iter().map(|s| s.name().to_string()).collect();
+    let result = match &appliance.stack {
+        StackChoice::Socket(config) => {
+            let stack =
+                SocketStack::new(config.clone(), services, metrics).map_err(io_err("socket stack"))?;
+            for (service, proto, addr) in stack.bound() {
+                tracing::info!("{service}: {proto:?} {addr}");
+            }
+            stack.run(shutdown, Clock::new()).map_err(io_err("socket stack"))
+        }
+        StackChoice::Tap { interface, mtu, direct, pcap } => {
+            let tap = TapDevice::open(interface, *mtu).map_err(io_err(format!("tap {interface}")))?;
+            let device = Counted::new(tap, metrics.interface(interface));
+            tracing::info!(%interface, mac = %direct.mac, ipv4 = ?direct.ipv4, ipv6 = ?direct.ipv6, "direct stack");
+            match pcap {
+                Some(path) => {
+                    let device =
+                        Pcap::create(device, path).map_err(io_err(format!("pcap {}", path.display())))?;
+                    tracing::info!("recording frames to {}", path.display());
+                    run_direct(device, direct.clone(), services, metrics, shutdown)
+                }
+                None => run_direct(device, direct.clone(), services, metrics, shutdown),
+            }
+        }
+    };
+    tracing::info!("stopped ({}); counters:\n{}", names.join(", "), metrics.summary().trim_end());
+    result
+}
+
+const DEVICE: Token = Token(0);
+const STOP: Token = Token(1);
+
+/// The direct stack's event loop over a device with a file descriptor.
+pub fn run_direct<D: HostDevice>(
+    device: D,
+    config: DirectConfig,
+    services: Vec<Box<dyn Service>>,
+    metrics: &Metrics,
+    mut shutdown: Shutdown,
+) -> Result<(), RuntimeError> {
+    let clock = Clock::new();
+    let mut poll = Poll::new().map_err(io_err("epoll"))?;
+    let fd: Option<RawFd> = device.wait_fd();
+    if let Some(fd) = fd {
+        poll.registry()
+            .register(&mut SourceFd(&fd), DEVICE, Interest::READABLE)
+            .map_err(io_err("register device"))?;
+    }
+    poll.registry()
+        .register(shutdown.source(), STOP, Interest::READABLE)
+        .map_err(io_err("register shutdown"))?;
+
+    let mut stack = DirectStack::new(device, config, services, metrics, clock.now())?;
+    tracing::info!(addresses = ?stack.addresses(), "direct stack up");
+    let mut events = Events::with_capacity(8);
+    let mut drain_until = None;
+    loop {
+        let now = clock.now();
+        stack.poll(now);
+        if let Some(limit) = drain_until {
+            if stack.is_drained() || now >= limit {
+                break;
+            }
+        }
+        let mut wait = stack.poll_at(now).map(|t| Clock::until(now, t));
+        if drain_until.is_some() {
+            // Closing connections need their retransmit timers looked at.
+            wait = Some(wait.map_or(std::time::Duration::from_millis(20), |w| {
+                w.min(std::time::Duration::from_millis(20))
+            }));
+        }
+        if let Err(e) = poll.poll(&mut events, wait) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(RuntimeError::Io { context: "epoll_wait".into(), source: e });
+        }
+        if drain_until.is_none() && events.iter().any(|e| e.token() == STOP) && shutdown.requested() {
+            tracing::info!("shutting down: closing connections");
+            let now = clock.now();
+            stack.begin_shutdown(now);
+            drain_until = Some(now + DRAIN_LIMIT);
+        }
+    }
+    stack.device_mut().flush().map_err(io_err("flush device"))?;
+    Ok(())
+}

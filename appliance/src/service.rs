@@ -78,24 +78,15 @@ pub struct Listen {
 impl Listen {
     /// Listen on one TCP port.
     pub fn tcp(port: u16) -> Self {
-        Listen {
-            udp: Vec::new(),
-            tcp: vec![port],
-        }
+        Listen { udp: Vec::new(), tcp: vec![port] }
     }
     /// Listen on one UDP port.
     pub fn udp(port: u16) -> Self {
-        Listen {
-            udp: vec![port],
-            tcp: Vec::new(),
-        }
+        Listen { udp: vec![port], tcp: Vec::new() }
     }
     /// Listen on the same port number over UDP and TCP.
     pub fn both(port: u16) -> Self {
-        Listen {
-            udp: vec![port],
-            tcp: vec![port],
-        }
+        Listen { udp: vec![port], tcp: vec![port] }
     }
 }
 

@@ -166,10 +166,7 @@ impl Header {
     /// Decodes the header from the first 12 bytes of `buf`; later bytes are ignored.
     pub fn parse(buf: &[u8]) -> Result<Header, Error> {
         let Some(bytes) = buf.first_chunk::<12>() else {
-            return Err(Error::Truncated {
-                needed: Self::LEN,
-                got: buf.len(),
-            });
+            return Err(Error::Truncated { needed: Self::LEN, got: buf.len() });
         };
         let word = |i: usize| u16::from_be_bytes([bytes[i], bytes[i + 1]]);
         let flags = word(2);
@@ -215,14 +212,7 @@ impl Header {
     ///
     /// Panics if `buf` cannot grow to take 12 more bytes (as [`BufMut::put_u16`] does).
     pub fn emit(&self, buf: &mut impl BufMut) {
-        for word in [
-            self.id,
-            self.flags(),
-            self.qdcount,
-            self.ancount,
-            self.nscount,
-            self.arcount,
-        ] {
+        for word in [self.id, self.flags(), self.qdcount, self.ancount, self.nscount, self.arcount] {
             buf.put_u16(word);
         }
     }
@@ -242,9 +232,7 @@ mod tests {
     /// Header of `dig example.com A` (RD and AD set, one question, one OPT record).
     #[test]
     fn dig_query() {
-        let bytes = [
-            0xa1, 0xb2, 0x01, 0x20, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-        ];
+        let bytes = [0xa1, 0xb2, 0x01, 0x20, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01];
         let h = Header::parse(&bytes).unwrap();
         let want = Header {
             id: 0xa1b2,
@@ -270,9 +258,7 @@ mod tests {
     /// Header of an authoritative NXDOMAIN answer with an SOA in the authority section.
     #[test]
     fn nxdomain_response() {
-        let bytes = [
-            0x12, 0x34, 0x85, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
-        ];
+        let bytes = [0x12, 0x34, 0x85, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00];
         let h = Header::parse(&bytes).unwrap();
         assert!(h.qr && h.aa && h.rd && !h.ra && !h.tc);
         assert_eq!((h.opcode, h.rcode), (Opcode::Query, Rcode::NxDomain));
@@ -308,10 +294,7 @@ mod tests {
     fn truncated() {
         let bytes = [0u8; 12];
         for n in 0..Header::LEN {
-            assert_eq!(
-                Header::parse(&bytes[..n]),
-                Err(Error::Truncated { needed: 12, got: n })
-            );
+            assert_eq!(Header::parse(&bytes[..n]), Err(Error::Truncated { needed: 12, got: n }));
         }
     }
 }

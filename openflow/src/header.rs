@@ -155,10 +155,7 @@ impl Header {
     /// Fails if `buf` is shorter than 8 bytes or the `length` field is below 8.
     pub fn parse(buf: &[u8]) -> Result<Header, Error> {
         let Some(&[version, msg_type, l0, l1, x0, x1, x2, x3]) = buf.first_chunk::<8>() else {
-            return Err(Error::Truncated {
-                needed: Self::LEN,
-                got: buf.len(),
-            });
+            return Err(Error::Truncated { needed: Self::LEN, got: buf.len() });
         };
         let length = u16::from_be_bytes([l0, l1]);
         if usize::from(length) < Self::LEN {
@@ -200,12 +197,7 @@ mod tests {
     fn hello() {
         let bytes = [0x04, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01];
         let h = Header::parse(&bytes).unwrap();
-        let want = Header {
-            version: OFP_VERSION,
-            msg_type: MessageType::Hello,
-            length: 8,
-            xid: 1,
-        };
+        let want = Header { version: OFP_VERSION, msg_type: MessageType::Hello, length: 8, xid: 1 };
         assert_eq!(h, want);
         assert_eq!(emitted(&h), bytes);
     }
@@ -225,11 +217,7 @@ mod tests {
             let bytes = [0x04, code, 0x12, 0x34, 0x01, 0x02, 0x03, 0x04];
             let h = Header::parse(&bytes).unwrap();
             assert_eq!(u8::from(h.msg_type), code);
-            assert_eq!(
-                matches!(h.msg_type, MessageType::Unknown(_)),
-                code > 29,
-                "code {code}"
-            );
+            assert_eq!(matches!(h.msg_type, MessageType::Unknown(_)), code > 29, "code {code}");
             assert_eq!(emitted(&h), bytes);
         }
         assert_eq!(MessageType::from(29), MessageType::MeterMod);
@@ -240,10 +228,7 @@ mod tests {
     fn truncated() {
         let bytes = [0x04, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01];
         for n in 0..Header::LEN {
-            assert_eq!(
-                Header::parse(&bytes[..n]),
-                Err(Error::Truncated { needed: 8, got: n })
-            );
+            assert_eq!(Header::parse(&bytes[..n]), Err(Error::Truncated { needed: 8, got: n }));
         }
     }
 
@@ -259,10 +244,7 @@ mod tests {
     /// Public vectors from os-ken (see `shared/testdata/openflow13/README.md`).
     #[test]
     fn testdata_packets() {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/testdata/openflow13/packet"
-        );
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata/openflow13/packet");
         let Ok(entries) = std::fs::read_dir(dir) else {
             std::eprintln!("skipped: OpenFlow 1.3 test vectors not found at {dir}");
             return;
@@ -273,11 +255,7 @@ mod tests {
             let bytes = std::fs::read(&path).unwrap();
             let h = Header::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert_eq!(h.version, OFP_VERSION, "{}", path.display());
-            assert!(
-                !matches!(h.msg_type, MessageType::Unknown(_)),
-                "{}",
-                path.display()
-            );
+            assert!(!matches!(h.msg_type, MessageType::Unknown(_)), "{}", path.display());
             assert_eq!(usize::from(h.length), bytes.len(), "{}", path.display());
             assert_eq!(emitted(&h), bytes[..8], "{}", path.display());
             count += 1;

@@ -121,10 +121,7 @@ impl RecordHeader {
     /// [`RecordHeader::check`] or [`record_len`] to reject headers a peer must not send.
     pub fn parse(buf: &[u8]) -> Result<RecordHeader, Error> {
         let Some(&[content_type, v0, v1, l0, l1]) = buf.first_chunk::<5>() else {
-            return Err(Error::Truncated {
-                needed: Self::LEN,
-                got: buf.len(),
-            });
+            return Err(Error::Truncated { needed: Self::LEN, got: buf.len() });
         };
         Ok(RecordHeader {
             content_type: ContentType::from(content_type),
@@ -139,10 +136,7 @@ impl RecordHeader {
         check_content_type(self.content_type.into())?;
         check_major(self.version.to_be_bytes()[0])?;
         if usize::from(self.length) > MAX_CIPHERTEXT_LEN {
-            return Err(Error::Oversize {
-                length: self.length,
-                max: MAX_CIPHERTEXT_LEN,
-            });
+            return Err(Error::Oversize { length: self.length, max: MAX_CIPHERTEXT_LEN });
         }
         Ok(())
     }
@@ -167,11 +161,7 @@ fn check_content_type(value: u8) -> Result<(), Error> {
 }
 
 fn check_major(major: u8) -> Result<(), Error> {
-    if major == 3 {
-        Ok(())
-    } else {
-        Err(Error::BadVersion { major })
-    }
+    if major == 3 { Ok(()) } else { Err(Error::BadVersion { major }) }
 }
 
 /// Says whether `buf` starts with a whole TLS record, without decoding the record.
@@ -207,11 +197,7 @@ mod tests {
     #[test]
     fn client_hello_header() {
         let h = RecordHeader::parse(&CLIENT_HELLO).unwrap();
-        let want = RecordHeader {
-            content_type: ContentType::Handshake,
-            version: 0x0301,
-            length: 512,
-        };
+        let want = RecordHeader { content_type: ContentType::Handshake, version: 0x0301, length: 512 };
         assert_eq!(h, want);
         assert_eq!(h.check(), Ok(()));
         let mut out = Vec::new();
@@ -225,10 +211,7 @@ mod tests {
             let bytes = [first, 0x03, 0x03, 0x40, 0x00];
             let h = RecordHeader::parse(&bytes).unwrap();
             assert_eq!(u8::from(h.content_type), first);
-            assert_eq!(
-                !matches!(h.content_type, ContentType::Unknown(_)),
-                (20..=24).contains(&first)
-            );
+            assert_eq!(!matches!(h.content_type, ContentType::Unknown(_)), (20..=24).contains(&first));
             let mut out = Vec::new();
             h.emit(&mut out);
             assert_eq!(out, bytes);
@@ -239,9 +222,7 @@ mod tests {
     fn framing_a_stream_of_two_records() {
         // A TLS 1.3 alert record (close_notify in the clear) followed by part of a
         // 3-byte application data record.
-        let stream = [
-            0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00, 0x17, 0x03, 0x03, 0x00, 0x03, 0xaa,
-        ];
+        let stream = [0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00, 0x17, 0x03, 0x03, 0x00, 0x03, 0xaa];
         for n in 0..7 {
             assert_eq!(record_len(&stream[..n]), Ok(None), "{n} bytes");
         }
@@ -260,44 +241,23 @@ mod tests {
         record.resize(5 + MAX_CIPHERTEXT_LEN, 0);
         assert_eq!(record_len(&record), Ok(Some(5 + MAX_CIPHERTEXT_LEN)));
         let too_big = [0x17, 0x03, 0x03, l0, l1 + 1];
-        let err = Error::Oversize {
-            length: 16641,
-            max: 16640,
-        };
+        let err = Error::Oversize { length: 16641, max: 16640 };
         assert_eq!(record_len(&too_big), Err(err));
         assert_eq!(
             record_len(&[0x17, 0x03, 0x03, 0xff, 0xff]).unwrap_err(),
-            Error::Oversize {
-                length: 0xffff,
-                max: 16640
-            }
+            Error::Oversize { length: 0xffff, max: 16640 }
         );
     }
 
     #[test]
     fn garbage() {
         // A plaintext HTTP request on a TLS port fails at its first byte.
-        assert_eq!(
-            record_len(b"G"),
-            Err(Error::UnknownContentType { value: b'G' })
-        );
-        assert_eq!(
-            record_len(b"GET / HTTP/1.1\r\n"),
-            Err(Error::UnknownContentType { value: b'G' })
-        );
+        assert_eq!(record_len(b"G"), Err(Error::UnknownContentType { value: b'G' }));
+        assert_eq!(record_len(b"GET / HTTP/1.1\r\n"), Err(Error::UnknownContentType { value: b'G' }));
         // SSL 2.0-style and non-TLS versions fail at the version byte.
-        assert_eq!(
-            record_len(&[0x16, 0x02]),
-            Err(Error::BadVersion { major: 2 })
-        );
-        assert_eq!(
-            record_len(&[0x16, 0xfe, 0xfd, 0x00, 0x10]),
-            Err(Error::BadVersion { major: 0xfe })
-        );
-        assert_eq!(
-            record_len(&[0x00; 5]),
-            Err(Error::UnknownContentType { value: 0 })
-        );
+        assert_eq!(record_len(&[0x16, 0x02]), Err(Error::BadVersion { major: 2 }));
+        assert_eq!(record_len(&[0x16, 0xfe, 0xfd, 0x00, 0x10]), Err(Error::BadVersion { major: 0xfe }));
+        assert_eq!(record_len(&[0x00; 5]), Err(Error::UnknownContentType { value: 0 }));
         let h = RecordHeader::parse(&[0x63, 0x00, 0x00, 0x00, 0x00]).unwrap();
         assert_eq!(h.content_type, ContentType::Unknown(0x63));
         assert_eq!(h.check(), Err(Error::UnknownContentType { value: 0x63 }));

@@ -27,9 +27,8 @@ pub struct Clock {
 impl Clock {
     /// A clock that reads the host's monotonic time.
     pub fn new() -> Self {
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let since_epoch =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         Clock {
             start: std::time::Instant::now(),
             start_epoch: Instant::from_micros(since_epoch.as_micros() as i64),
@@ -38,8 +37,7 @@ impl Clock {
 
     /// Now, as the stacks and services see it.
     pub fn now(&self) -> Instant {
-        self.start_epoch
-            + smoltcp::time::Duration::from_micros(self.start.elapsed().as_micros() as u64)
+        self.start_epoch + smoltcp::time::Duration::from_micros(self.start.elapsed().as_micros() as u64)
     }
 
     /// How long from `now` until `deadline` (zero when it has passed).
@@ -79,10 +77,7 @@ impl Shutdown {
         let (rx, tx) = UnixStream::pair()?;
         rx.set_nonblocking(true)?;
         tx.set_nonblocking(true)?;
-        Ok(Shutdown {
-            rx: mio::net::UnixStream::from_std(rx),
-            tx,
-        })
+        Ok(Shutdown { rx: mio::net::UnixStream::from_std(rx), tx })
     }
 
     /// Fires this shutdown on SIGINT and SIGTERM.

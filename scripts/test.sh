@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The project's test command: installs the Debian packages the tests drive
+# (real peers: iperf3, tshark, ping, ip) when missing, then runs format,
+# lint and every test of the workspace.
+#
+#   bash scripts/test.sh
+#
+# TAP and network-namespace tests need root; unprivileged, they report
+# themselves skipped with the reason.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v iperf3 >/dev/null || need+=(iperf3)
+command -v tshark >/dev/null || need+=(tshark)
+command -v ip >/dev/null || need+=(iproute2)
+command -v ping >/dev/null || need+=(iputils-ping)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "== installing ${need[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        # tshark asks whether non-root users may capture: no.
+        echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends "${need[@]}"
+    else
+        echo "== not root: cannot install ${need[*]}; tests that need them will say they are skipped"
+    fi
+fi
+
+echo "== cargo fmt"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
