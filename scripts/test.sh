@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command: installs the Debian packages the tests drive
-# (real peers: iperf3, tshark, ping, ip) when missing, then runs format,
+# (real peers: iperf3, tshark, ping, ip, dnsmasq) when missing, then runs format,
 # lint and every test of the workspace.
 #
 #   bash scripts/test.sh
@@ -15,6 +15,7 @@ command -v iperf3 >/dev/null || need+=(iperf3)
 command -v tshark >/dev/null || need+=(tshark)
 command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
+[ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "== installing ${need[*]}"

@@ -67,8 +67,11 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
             stack.run(shutdown, Clock::new()).map_err(io_err("socket stack"))
         }
         StackChoice::Tap { interface, mtu, direct, pcap } => {
-            let tap = TapDevice::open(interface, *mtu).map_err(io_err(format!("tap {interface}")))?;
-            let device = Counted::new(tap, metrics.interface(interface));
+            let counters = metrics.interface(interface);
+            let tap = TapDevice::open(interface, *mtu)
+                .map_err(io_err(format!("tap {interface}")))?
+                .with_counters(Arc::clone(&counters));
+            let device = Counted::new(tap, counters);
             tracing::info!(%interface, mac = %direct.mac, ipv4 = ?direct.ipv4, ipv6 = ?direct.ipv6, "direct stack");
             match pcap {
                 Some(path) => {

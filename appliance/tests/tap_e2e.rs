@@ -195,6 +195,16 @@ fn direct_stack_on_tap_serves_the_kernel_side() {
     }
     let out = ns.exec(&["ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "fd99::2"]);
     assert!(out.status.success(), "ping -6: {}\n{}", String::from_utf8_lossy(&out.stdout), log_text());
+    // From an address outside the stack's prefix: the answer must take the gateway.
+    let out = ns.exec(&["ip", "addr", "add", "10.98.50.1/32", "dev", "lo"]);
+    assert!(out.status.success());
+    let out = ns.exec(&["ping", "-I", "10.98.50.1", "-c", "2", "-i", "0.2", "-W", "2", STACK_IP]);
+    assert!(
+        out.status.success(),
+        "ping via gateway: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        log_text()
+    );
 
     let echo: SocketAddr = format!("{STACK_IP}:7").parse().unwrap();
     let discard: SocketAddr = format!("{STACK_IP}:9").parse().unwrap();
@@ -260,4 +270,75 @@ fn direct_stack_on_tap_serves_the_kernel_side() {
             }
         }
     }
+}
+
+#[test]
+fn direct_stack_leases_its_address_over_dhcp() {
+    if let Some(reason) = skip_reason() {
+        eprintln!("SKIPPED direct_stack_leases_its_address_over_dhcp: {reason}");
+        return;
+    }
+    let Some(dnsmasq) = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].into_iter().find(|p| Path::new(p).exists())
+    else {
+        eprintln!(
+            "SKIPPED direct_stack_leases_its_address_over_dhcp: dnsmasq is not installed (apt-get install dnsmasq-base)"
+        );
+        return;
+    };
+    let ns = Netns::create(&format!("apl-dhcp-{}", std::process::id()));
+    for cmd in [
+        vec!["ip", "link", "set", "lo", "up"],
+        vec!["ip", "tuntap", "add", "dev", "aptap1", "mode", "tap"],
+        vec!["ip", "addr", "add", "10.97.0.1/24", "dev", "aptap1"],
+        vec!["ip", "link", "set", "aptap1", "up"],
+    ] {
+        let out = ns.exec(&cmd);
+        assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let leases = dir.path().join("leases");
+    // A real DHCP server on the kernel side of the TAP, in the foreground,
+    // stopped by PID on drop.
+    let server = Command::new("ip")
+        .args(["netns", "exec", &ns.0, dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--port=0"])
+        .args(["--interface=aptap1", "--bind-interfaces", "--dhcp-range=10.97.0.50,10.97.0.59,1h"])
+        .arg("--dhcp-option=option:router,10.97.0.1")
+        .arg(format!("--dhcp-leasefile={}", leases.display()))
+        .arg("--pid-file")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start dnsmasq");
+    let _server = Appliance(server);
+
+    let log = std::fs::File::create(dir.path().join("appliance.log")).unwrap();
+    let child = Command::new("ip")
+        .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_appliance"), "echo", "--port", "7"])
+        .args(["--net", "tap:aptap1", "--addr", "dhcp"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start appliance");
+    let mut appliance = Appliance(child);
+    let log_text = || std::fs::read_to_string(dir.path().join("appliance.log")).unwrap_or_default();
+
+    // The lease: the appliance logs it, and it answers at a pool address.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let leased = loop {
+        let log = log_text();
+        if let Some(line) = log.lines().find(|l| l.contains("DHCPv4 lease address=")) {
+            let addr = line.split("address=").nth(1).and_then(|a| a.split('/').next()).map(str::to_string);
+            break addr.expect("lease line names the address");
+        }
+        assert!(Instant::now() < deadline, "no DHCP lease in 20 s:\n{log}");
+        thread::sleep(Duration::from_millis(100));
+    };
+    assert!(leased.starts_with("10.97.0.5"), "leased {leased}, outside the pool");
+    let out = ns.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "2", &leased]);
+    assert!(out.status.success(), "ping {leased}: {}\n{}", String::from_utf8_lossy(&out.stdout), log_text());
+    let echo: SocketAddr = format!("{leased}:7").parse().unwrap();
+    let back = ns.on_thread(move || tcp_echo(echo, b"leased and serving".to_vec()));
+    assert_eq!(back, b"leased and serving");
+    assert!(appliance.stop().success(), "{}", log_text());
 }

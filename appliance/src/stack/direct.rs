@@ -398,7 +398,10 @@ impl<D: HostDevice> DirectStack<D> {
                 }
             }
             Some(dhcpv4::Event::Deconfigured) => {
-                tracing::warn!("DHCPv4 lease lost");
+                // Reported once at start too, before any lease.
+                if self.core.iface.ipv4_addr().is_some() {
+                    tracing::warn!("DHCPv4 lease lost");
+                }
                 self.core.iface.update_ip_addrs(|addrs| addrs.retain(|a| !matches!(a, IpCidr::Ipv4(_))));
                 self.core.iface.routes_mut().remove_default_ipv4_route();
             }
