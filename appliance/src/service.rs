@@ -197,7 +197,7 @@ pub trait Service {
     }
 
     /// When the service next wants [`on_timer`](Service::on_timer); None for
-    /// never. Asked after every call into the service.
+    /// never. Stacks ask before every sleep, so keep it cheap.
     fn poll_timeout(&self) -> Option<Instant> {
         None
     }

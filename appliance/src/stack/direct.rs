@@ -135,7 +135,6 @@ const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 49152..=65535;
 struct Slot {
     service: Box<dyn Service>,
     counters: Arc<ServiceCounters>,
-    timeout: Option<Instant>,
 }
 
 struct UdpPort {
@@ -282,8 +281,7 @@ impl<D: HostDevice> DirectStack<D> {
             for &port in &listen.tcp {
                 core.pools.push(ListenPool { port, service: index, idle: Vec::new() });
             }
-            let timeout = service.poll_timeout();
-            slots.push(Slot { counters: metrics.service(&name), service, timeout });
+            slots.push(Slot { counters: metrics.service(&name), service });
         }
         core.refill_listeners();
         let scratch = vec![0; core.config.tcp_rx_buffer.max(core.config.udp_buffer).max(65536)];
@@ -348,7 +346,7 @@ impl<D: HostDevice> DirectStack<D> {
         }
         let mut next = self.core.iface.poll_at(now, &self.core.sockets);
         for slot in &self.slots {
-            next = earliest(next, slot.timeout);
+            next = earliest(next, slot.service.poll_timeout());
         }
         for conn in self.core.conns.values() {
             if let Phase::Closing { fin_wait2_since: Some(since) } = conn.phase {
@@ -415,7 +413,6 @@ impl<D: HostDevice> DirectStack<D> {
         let Some(slot) = self.slots.get_mut(index) else { return };
         let mut net = DirectNet { core: &mut self.core, service: index, counters: &slot.counters };
         f(slot.service.as_mut(), &mut net);
-        slot.timeout = slot.service.poll_timeout();
     }
 
     /// Turns socket state into service callbacks. Returns true if any ran.
@@ -430,8 +427,7 @@ impl<D: HostDevice> DirectStack<D> {
         self.visit = visit;
         self.core.reap_time_wait();
         for index in 0..self.slots.len() {
-            if self.slots[index].timeout.is_some_and(|t| t <= now) {
-                self.slots[index].timeout = None;
+            if self.slots[index].service.poll_timeout().is_some_and(|t| t <= now) {
                 self.call(index, |svc, net| svc.on_timer(now, net));
                 progress = true;
             }
@@ -456,7 +452,6 @@ impl<D: HostDevice> DirectStack<D> {
                 let mut net = DirectNet { core: &mut self.core, service: index, counters: &slot.counters };
                 let payload = &self.scratch[..len];
                 slot.service.on_datagram(now, &mut net, Datagram { local, peer, payload });
-                slot.timeout = slot.service.poll_timeout();
                 progress = true;
             }
         }
@@ -625,7 +620,6 @@ impl<D: HostDevice> DirectStack<D> {
         let Some(slot) = self.slots.get_mut(index) else { return false };
         let mut net = DirectNet { core: &mut self.core, service: index, counters: &slot.counters };
         let consumed = slot.service.on_data(now, &mut net, id, &self.scratch[..len]).min(len);
-        slot.timeout = slot.service.poll_timeout();
         slot.counters.bytes_rx.add(consumed as u64);
         // The service may have closed or aborted the connection meanwhile;
         // consumed bytes are dropped from the socket either way.
