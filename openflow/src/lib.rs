@@ -19,7 +19,9 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-#[cfg(test)]
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 pub mod header;
+pub mod wire;
