@@ -23,5 +23,14 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod action;
+pub mod framing;
 pub mod header;
+pub mod instruction;
+#[cfg(feature = "json")]
+pub mod json;
+pub mod message;
+pub mod multipart;
+pub mod oxm;
+pub mod structs;
 pub mod wire;

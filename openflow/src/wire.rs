@@ -59,8 +59,10 @@ impl core::fmt::Display for ErrorKind {
 /// A decode failure: in which structure, which field, at which byte offset
 /// of the message, and what was wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{context}.{field} at offset {offset}: {kind}")]
 pub struct DecodeError {
+    /// The message type being decoded (`FLOW_MOD`), set by the message
+    /// decoder; empty while decoding a stand-alone structure.
+    pub message: &'static str,
     /// The structure being decoded: a message type (`FLOW_MOD`) or a wire
     /// struct (`ofp_action_output`).
     pub context: &'static str,
@@ -70,6 +72,23 @@ pub struct DecodeError {
     pub offset: usize,
     /// What was wrong.
     pub kind: ErrorKind,
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if !self.message.is_empty() {
+            write!(f, "{}: ", self.message)?;
+        }
+        write!(f, "{}.{} at offset {}: {}", self.context, self.field, self.offset, self.kind)
+    }
+}
+
+impl DecodeError {
+    /// The same error, attributed to message type `message`.
+    pub fn in_message(mut self, message: &'static str) -> Self {
+        self.message = message;
+        self
+    }
 }
 
 /// A bounds-checked big-endian reader over one structure's bytes.
@@ -124,12 +143,12 @@ impl<'a> Reader<'a> {
 
     /// An error at the current offset.
     pub fn error(&self, field: &'static str, kind: ErrorKind) -> DecodeError {
-        DecodeError { context: self.context, field, offset: self.offset(), kind }
+        DecodeError { message: "", context: self.context, field, offset: self.offset(), kind }
     }
 
     /// An error at an earlier absolute `offset` (e.g. of a length field).
     pub fn error_at(&self, offset: usize, field: &'static str, kind: ErrorKind) -> DecodeError {
-        DecodeError { context: self.context, field, offset, kind }
+        DecodeError { message: "", context: self.context, field, offset, kind }
     }
 
     /// Takes the next `len` bytes.
@@ -246,6 +265,7 @@ mod tests {
         assert_eq!(
             e,
             DecodeError {
+                message: "",
                 context: "inner",
                 field: "y",
                 offset: 9,
@@ -253,6 +273,7 @@ mod tests {
             }
         );
         assert_eq!(alloc::format!("{e}"), "inner.y at offset 9: truncated: needs 2 bytes, 1 left");
+        assert_eq!(alloc::format!("{}", e.in_message("FLOW_MOD")), "FLOW_MOD: inner.y at offset 9: truncated: needs 2 bytes, 1 left");
         assert!(r.is_empty());
     }
 
