@@ -9,9 +9,21 @@
 //! §7.1), whose `length` field says how many bytes the whole message takes, so a
 //! reader first decodes the header to learn where the message ends.
 //!
-//! Implemented now: the [`header`] module, i.e. the common header
-//! ([`header::Header`]) with parse and emit, and the message type codepoints
-//! ([`header::MessageType`]). Message bodies are not decoded by this crate yet.
+//! ```text
+//!  TCP bytes ─▶ framing::Deframer ─▶ whole frames ─▶ message::Message::decode ─▶ Message
+//!  Message (builders: FlowMod::add(..), PacketOut::new(..), ...) ─▶ wire::Encode ─▶ BufMut
+//! ```
+//!
+//! Every message of OpenFlow 1.3.5 is covered: [`message`] (all OFPT_* bodies),
+//! [`multipart`] (every request and reply body, table features with all
+//! properties), [`oxm`] (the 40 basic match fields with masks, experimenter
+//! and unknown OXMs kept raw, prerequisite checks as a separate step),
+//! [`action`] and [`instruction`], and the shared structures in [`structs`]
+//! (ports, buckets, meter bands, queues, hello elements). Unknown codepoints
+//! are kept as raw bytes, so decode → encode is byte-identical. Decode errors
+//! ([`wire::DecodeError`]) name the message type, the structure and field,
+//! and the byte offset. With feature `json`, [`json::ToOsken`] renders any
+//! message in os-ken's `to_jsondict` layout.
 //!
 //! The crate is `#![no_std]`; the default `std` feature only enables `std` support
 //! in its dependencies.
