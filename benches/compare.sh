@@ -530,7 +530,14 @@ p("")
 p("```")
 p(read("direct-counters.txt"))
 p("```")
-open(out, "w").write("\n".join(L) + "\n")
+# benches/compare_dns.sh owns the "## DNS" section at the end: keep it.
+try:
+    prev = open(out).read()
+except OSError:
+    prev = ""
+dns = prev.find("\n## DNS")
+keep = "\n" + prev[dns + 1:] if dns >= 0 else ""
+open(out, "w").write("\n".join(L) + "\n" + keep)
 PY
 
 # ---- topology ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs the Debian packages the tests drive
-# (real peers: iperf3, tshark, ping, ip, dnsmasq) when missing, then runs format,
-# lint and every test of the workspace.
+# (real peers: iperf3, tshark, ping, ip, dnsmasq, dig, kdig, NSD, Knot) when
+# missing, then runs format, lint and every test of the workspace.
 #
 #   bash scripts/test.sh
 #
@@ -16,6 +16,10 @@ command -v tshark >/dev/null || need+=(tshark)
 command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+command -v dig >/dev/null || need+=(bind9-dnsutils)
+command -v kdig >/dev/null || need+=(knot-dnsutils)
+[ -x /usr/sbin/nsd ] || need+=(nsd)
+[ -x /usr/sbin/knotd ] || need+=(knot)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "== installing ${need[*]}"
@@ -33,5 +37,7 @@ echo "== cargo fmt"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo check fuzz targets (outside the workspace; running them needs nightly)"
+cargo check --manifest-path fuzz/Cargo.toml
 echo "== cargo test"
 cargo test --workspace

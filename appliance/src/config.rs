@@ -17,17 +17,24 @@
 //! [[service]]
 //! kind = "echo"
 //! port = 7
+//!
+//! [[service]]
+//! kind = "dns"              # authoritative DNS; SIGHUP reloads the zones
+//! port = 53
+//! zones = [{ file = "example.test.zone", origin = "example.test." }]
 //! ```
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use smoltcp::wire::{EthernetAddress, Ipv4Cidr, Ipv6Cidr};
 
 use crate::service::Service;
+use crate::services::dns::{Dns, DnsSettings, ZoneLoadError, ZoneSet, ZoneSource};
 use crate::services::{discard::Discard, echo::Echo, iperf3::Iperf3};
 use crate::stack::direct::{DirectConfig, Ipv4Config};
 use crate::stack::socket::SocketConfig;
@@ -111,6 +118,82 @@ pub enum ServiceConfig {
         #[serde(default = "port_iperf3")]
         port: u16,
     },
+    /// An authoritative DNS server over UDP and TCP (RFC 1035, RFC 7766);
+    /// its zones reload on SIGHUP.
+    Dns {
+        /// The port (default 53).
+        #[serde(default = "port_dns")]
+        port: u16,
+        /// The zone files (`zones = [{ file = "...", origin = "..." }]`, or
+        /// `zone = [...]`; a bare string is a file).
+        #[serde(alias = "zone")]
+        zones: Vec<ZoneConfig>,
+        /// The largest UDP answer whatever EDNS size a client offers
+        /// (default 1232; 512..=65535).
+        #[serde(default = "max_udp_payload")]
+        max_udp_payload: u16,
+        /// Seconds a TCP connection may stay quiet before it is closed (default 10).
+        #[serde(default = "tcp_idle_timeout")]
+        tcp_idle_timeout: Seconds,
+        /// The most TCP connections at once; beyond it new ones are closed (default 256).
+        #[serde(default = "max_tcp_connections")]
+        max_tcp_connections: usize,
+    },
+}
+
+/// One zone of a `dns` service: its file and, optionally, its origin.
+/// Written `{ file = "example.zone", origin = "example.com." }`, or just
+/// `"example.zone"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneConfig {
+    /// The zone file (RFC 1035 master format), relative to the working directory.
+    pub file: PathBuf,
+    /// The zone's origin (apex) name; when absent, the file's first
+    /// `$ORIGIN`, else the owner of its SOA record, else the file name less
+    /// `.zone`/`.db` (see [`crate::services::dns::ZoneSource`]).
+    pub origin: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ZoneConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ZoneConfig;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a zone file name, or a table `{ file = \"...\", origin = \"...\" }`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ZoneConfig, E> {
+                Ok(ZoneConfig { file: v.into(), origin: None })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ZoneConfig, A::Error> {
+                let (mut file, mut origin) = (None::<PathBuf>, None::<String>);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "file" => file = Some(map.next_value()?),
+                        "origin" => origin = Some(map.next_value()?),
+                        other => return Err(serde::de::Error::unknown_field(other, &["file", "origin"])),
+                    }
+                }
+                let file = file.ok_or_else(|| serde::de::Error::missing_field("file"))?;
+                Ok(ZoneConfig { file, origin })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A duration in seconds, written as a number (`10`, `2.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct Seconds(pub f64);
+
+impl Eq for Seconds {}
+
+impl Seconds {
+    /// As a service duration (whole microseconds).
+    pub fn duration(self) -> crate::service::Duration {
+        crate::service::Duration::from_micros((self.0 * 1e6) as u64)
+    }
 }
 
 fn port_echo() -> u16 {
@@ -122,25 +205,105 @@ fn port_discard() -> u16 {
 fn port_iperf3() -> u16 {
     5201
 }
+fn port_dns() -> u16 {
+    53
+}
+fn max_udp_payload() -> u16 {
+    crate::services::dns::DEFAULT_MAX_UDP_PAYLOAD
+}
+fn tcp_idle_timeout() -> Seconds {
+    Seconds(crate::services::dns::DEFAULT_TCP_IDLE_TIMEOUT.total_millis() as f64 / 1000.0)
+}
+fn max_tcp_connections() -> usize {
+    crate::services::dns::DEFAULT_MAX_TCP_CONNECTIONS
+}
+
+/// A service ready to run, and the zones SIGHUP reloads if it is a `dns` one.
+pub struct BuiltService {
+    /// The service.
+    pub service: Box<dyn Service>,
+    /// A `dns` service's zones.
+    pub zones: Option<Arc<ZoneSet>>,
+}
+
+impl fmt::Debug for BuiltService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BuiltService").field("service", &self.service.name()).finish_non_exhaustive()
+    }
+}
 
 impl ServiceConfig {
-    /// Builds the service this table describes.
-    pub fn build(&self) -> Box<dyn Service> {
-        match *self {
-            ServiceConfig::Echo { port } => Box::new(Echo::new(port)),
-            ServiceConfig::Discard { port } => Box::new(Discard::new(port)),
-            ServiceConfig::Iperf3 { port } => Box::new(Iperf3::new(port)),
-        }
+    /// Builds the service this table describes; a `dns` service loads its
+    /// zones here (every error names file:line:column).
+    pub fn build(&self) -> Result<BuiltService, ZoneLoadError> {
+        let service: Box<dyn Service> = match self {
+            ServiceConfig::Echo { port } => Box::new(Echo::new(*port)),
+            ServiceConfig::Discard { port } => Box::new(Discard::new(*port)),
+            ServiceConfig::Iperf3 { port } => Box::new(Iperf3::new(*port)),
+            ServiceConfig::Dns { port, zones, max_udp_payload, tcp_idle_timeout, max_tcp_connections } => {
+                let sources = zones
+                    .iter()
+                    .map(|z| ZoneSource { file: z.file.clone(), origin: z.origin.clone() })
+                    .collect();
+                let (set, summary) = ZoneSet::load(sources)?;
+                for w in &summary.warnings {
+                    tracing::warn!("{w}");
+                }
+                tracing::info!("dns: loaded {}", summary);
+                let set = Arc::new(set);
+                let settings = DnsSettings {
+                    port: *port,
+                    max_udp_payload: *max_udp_payload,
+                    tcp_idle_timeout: tcp_idle_timeout.duration(),
+                    max_tcp_connections: *max_tcp_connections,
+                };
+                return Ok(BuiltService {
+                    service: Box::new(Dns::with_zones(settings, Arc::clone(&set))),
+                    zones: Some(set),
+                });
+            }
+        };
+        Ok(BuiltService { service, zones: None })
     }
 
     /// (protocol, port) pairs this service binds.
     fn ports(&self) -> Vec<(&'static str, u16)> {
-        let port = match *self {
+        let port = match self {
             ServiceConfig::Echo { port }
             | ServiceConfig::Discard { port }
-            | ServiceConfig::Iperf3 { port } => port,
+            | ServiceConfig::Iperf3 { port }
+            | ServiceConfig::Dns { port, .. } => *port,
         };
         vec![("udp", port), ("tcp", port)]
+    }
+
+    /// Checks the values no type can: what is wrong, and under which key.
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if let ServiceConfig::Dns { zones, max_udp_payload, tcp_idle_timeout, max_tcp_connections, .. } = self
+        {
+            if zones.is_empty() {
+                return Err(("zones", "a dns service needs at least one zone file".into()));
+            }
+            if *max_udp_payload < 512 {
+                return Err((
+                    "max_udp_payload",
+                    format!("{max_udp_payload} is below 512, the size every DNS client accepts"),
+                ));
+            }
+            let t = tcp_idle_timeout.0;
+            if !(t > 0.0 && t <= 3600.0) {
+                return Err(("tcp_idle_timeout", format!("{t} is outside 0 < seconds <= 3600")));
+            }
+            if *max_tcp_connections == 0 {
+                return Err(("max_tcp_connections", "0 would refuse every TCP connection".into()));
+            }
+            for z in zones {
+                if z.file.as_os_str().is_empty() {
+                    return Err(("zones", "a zone `file` is empty".into()));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -372,6 +535,9 @@ impl Config {
         }
         let mut seen: Vec<((&str, u16), usize)> = Vec::new();
         for (i, svc) in self.services.iter().enumerate() {
+            if let Err((key, message)) = svc.get_ref().validate() {
+                return Err(err(Some(svc.span()), &format!("service[{i}].{key}"), message));
+            }
             for key in svc.get_ref().ports() {
                 if key.1 == 0 {
                     return Err(err(
@@ -586,6 +752,65 @@ mod tests {
         assert!(matches!(a.stack, StackChoice::Tap { ref interface, ref direct, .. }
             if interface == "tap9" && direct.ipv4 == Ipv4Config::Dhcp));
         assert_eq!(a.metrics, Some("127.0.0.1:9100".parse().unwrap()));
+    }
+
+    #[test]
+    fn dns_service_zones_and_defaults() {
+        let a = resolve(
+            "[[service]]\nkind = \"dns\"\nport = 5353\n\
+             zones = [{ file = \"a.zone\", origin = \"a.test.\" }, \"db.b.test\"]\n",
+        )
+        .unwrap();
+        let ServiceConfig::Dns { port, zones, max_udp_payload, tcp_idle_timeout, max_tcp_connections } =
+            &a.services[0]
+        else {
+            panic!("not dns: {:?}", a.services[0]);
+        };
+        assert_eq!(*port, 5353);
+        assert_eq!(
+            zones,
+            &vec![
+                ZoneConfig { file: "a.zone".into(), origin: Some("a.test.".into()) },
+                ZoneConfig { file: "db.b.test".into(), origin: None },
+            ]
+        );
+        assert_eq!((*max_udp_payload, *max_tcp_connections), (1232, 256));
+        assert_eq!(tcp_idle_timeout.duration(), crate::service::Duration::from_secs(10));
+
+        let a = resolve(
+            "[[service]]\nkind = \"dns\"\nzone = [\"x.zone\"]\ntcp_idle_timeout = 2.5\nmax_udp_payload = 4096\n",
+        )
+        .unwrap();
+        let ServiceConfig::Dns { port, tcp_idle_timeout, max_udp_payload, .. } = &a.services[0] else {
+            panic!("not dns");
+        };
+        assert_eq!((*port, *max_udp_payload), (53, 4096));
+        assert_eq!(tcp_idle_timeout.duration(), crate::service::Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn dns_service_errors_name_line_and_key() {
+        let e = resolve("[net]\n[[service]]\nkind = \"dns\"\nzones = []\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("service[0].zones")), "{e}");
+        let e = resolve("[[service]]\nkind = \"dns\"\nzones = [\"a\"]\nmax_udp_payload = 511\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[0].max_udp_payload"), "{e}");
+        let e = resolve("[[service]]\nkind = \"dns\"\nzones = [\"a\"]\ntcp_idle_timeout = -1\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[0].tcp_idle_timeout"), "{e}");
+        let e =
+            resolve("[[service]]\nkind = \"dns\"\nzones = [\"a\"]\nmax_tcp_connections = 0\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[0].max_tcp_connections"), "{e}");
+        let e =
+            resolve("[[service]]\nkind = \"dns\"\nzones = [{ file = \"a\", orign = \"x\" }]\n").unwrap_err();
+        assert!(e.to_string().contains("orign"), "{e}");
+        let e = resolve("[[service]]\nkind = \"dns\"\nzones = [{ origin = \"x\" }]\n").unwrap_err();
+        assert!(e.to_string().contains("file"), "{e}");
+        let e = resolve("[[service]]\nkind = \"dns\"\n").unwrap_err();
+        assert!(e.to_string().contains("zones"), "{e}");
+        let e = resolve(
+            "[[service]]\nkind = \"dns\"\nport = 7\nzones = [\"a\"]\n[[service]]\nkind = \"echo\"\nport = 7\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[1].port"), "{e}");
     }
 
     #[test]

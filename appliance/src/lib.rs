@@ -21,6 +21,7 @@
 pub mod config;
 pub mod device;
 pub mod metrics;
+pub mod ofp;
 pub mod runtime;
 pub mod service;
 pub mod services;

@@ -1,11 +1,14 @@
 //! `appliance`: run network appliances on the userspace stack or host sockets.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use appliance::config::{Config, DEFAULT_CONFIG, Overrides, StackKind};
 use appliance::metrics::Metrics;
+use appliance::ofp;
 use appliance::runtime;
+use appliance::services::dns::{self as dns_service, ZoneSource};
 use appliance::stack::Shutdown;
 use clap::{Args, Parser, Subcommand};
 
@@ -53,10 +56,73 @@ enum Command {
         #[command(flatten)]
         net: NetArgs,
     },
+    /// Run an authoritative DNS server (UDP and TCP) on zone files; SIGHUP
+    /// reloads them.
+    Dns {
+        /// A zone file in RFC 1035 master format (repeatable).
+        #[arg(long = "zone", value_name = "FILE", required = true)]
+        zones: Vec<PathBuf>,
+        /// The origin of the zone file given at the same position (repeatable;
+        /// default: the file's $ORIGIN, else its SOA owner, else its name
+        /// less `.zone`).
+        #[arg(long = "origin", value_name = "NAME")]
+        origins: Vec<String>,
+        /// The port (UDP and TCP).
+        #[arg(long, default_value_t = 53)]
+        port: u16,
+        /// The largest UDP answer, whatever EDNS size a client offers.
+        #[arg(long, value_name = "BYTES")]
+        max_udp_payload: Option<u16>,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// DNS zone file tools.
+    #[command(subcommand)]
+    Zone(ZoneCommand),
     /// Check a config file and exit: errors name the line and key.
     CheckConfig {
         /// The TOML config file.
         file: PathBuf,
+    },
+    /// OpenFlow 1.3 tools.
+    #[command(subcommand)]
+    Ofp(OfpCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum OfpCommand {
+    /// Decode OpenFlow 1.3 messages and print them readably (like
+    /// `ovs-ofctl ofp-print`). Exits non-zero on any decode error or, with
+    /// --verify, any difference.
+    Decode {
+        /// Print os-ken's `to_jsondict` JSON, one message per line.
+        #[arg(long)]
+        json: bool,
+        /// Re-encode every message and report each byte that differs.
+        #[arg(long)]
+        verify: bool,
+        /// TCP port carrying OpenFlow in captures (repeatable; default 6653 and 6633).
+        #[arg(long = "port", value_name = "PORT")]
+        ports: Vec<u16>,
+        /// Hex text (spaces and colons allowed; consecutive arguments are
+        /// joined), or a file of raw concatenated messages, hex text, or a
+        /// pcap/pcapng capture; `-` reads standard input.
+        #[arg(required = true, value_name = "FILE|HEX")]
+        inputs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ZoneCommand {
+    /// Check a zone file (like `nsd-checkzone`): syntax errors and semantic
+    /// problems as FILE:LINE:COLUMN: message; exits non-zero on any error.
+    Check {
+        /// The zone file.
+        file: PathBuf,
+        /// The zone's origin (default: the file's $ORIGIN, else its SOA
+        /// owner, else its name less `.zone`).
+        #[arg(long, value_name = "NAME")]
+        origin: Option<String>,
     },
 }
 
@@ -105,12 +171,47 @@ fn main() -> ExitCode {
         .init();
 
     let (text, origin, net) = match &cli.command {
+        Command::Ofp(OfpCommand::Decode { json, verify, ports, inputs }) => {
+            let opts = ofp::DecodeOptions { json: *json, verify: *verify, ports: ports.clone() };
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            return match ofp::decode_command(inputs, &opts, &mut out, &mut err) {
+                Ok(summary) if summary.ok() => ExitCode::SUCCESS,
+                Ok(summary) => {
+                    let _ = writeln!(
+                        err,
+                        "{} message(s): {} decode error(s), {} re-encoding difference(s), {} input error(s)",
+                        summary.messages, summary.decode_errors, summary.differences, summary.input_errors
+                    );
+                    ExitCode::FAILURE
+                }
+                // stdout closed early (e.g. piped into `head`): not our failure.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Command::Zone(ZoneCommand::Check { file, origin }) => {
+            return zone_check(file, origin.as_deref());
+        }
         Command::CheckConfig { file } => {
             return match Config::load(file).and_then(|c| {
                 let text = std::fs::read_to_string(file).unwrap_or_default();
                 c.resolve(&text, &file.display().to_string(), &Overrides::default())
             }) {
                 Ok(a) => {
+                    // A config is only good if its zones load too.
+                    let mut zone_errors = 0;
+                    for svc in &a.services {
+                        if let Err(e) = svc.build() {
+                            eprintln!("error: {e}");
+                            zone_errors += 1;
+                        }
+                    }
+                    if zone_errors > 0 {
+                        return ExitCode::FAILURE;
+                    }
                     println!("{}: OK ({} service(s))", file.display(), a.services.len());
                     ExitCode::SUCCESS
                 }
@@ -131,6 +232,17 @@ fn main() -> ExitCode {
         Command::Echo { port, net } => (one_service("echo", *port), "<command line>".into(), net),
         Command::Discard { port, net } => (one_service("discard", *port), "<command line>".into(), net),
         Command::Iperf3 { port, net } => (one_service("iperf3", *port), "<command line>".into(), net),
+        Command::Dns { zones, origins, port, max_udp_payload, net } => {
+            if origins.len() > zones.len() {
+                eprintln!(
+                    "error: {} --origin for {} --zone: each --origin names the zone given at its position",
+                    origins.len(),
+                    zones.len()
+                );
+                return ExitCode::FAILURE;
+            }
+            (dns_service(zones, origins, *port, *max_udp_payload), "<command line>".into(), net)
+        }
     };
 
     let appliance =
@@ -160,4 +272,43 @@ fn main() -> ExitCode {
 /// The config of a one-service command, in the file syntax (one code path).
 fn one_service(kind: &str, port: u16) -> String {
     format!("[[service]]\nkind = \"{kind}\"\nport = {port}\n")
+}
+
+/// The config of `appliance dns`, in the file syntax.
+fn dns_service(zones: &[PathBuf], origins: &[String], port: u16, max_udp_payload: Option<u16>) -> String {
+    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut text = format!("[[service]]\nkind = \"dns\"\nport = {port}\n");
+    if let Some(max) = max_udp_payload {
+        text += &format!("max_udp_payload = {max}\n");
+    }
+    text += "zones = [\n";
+    for (i, file) in zones.iter().enumerate() {
+        text += &format!("  {{ file = {}", quote(&file.to_string_lossy()));
+        if let Some(origin) = origins.get(i) {
+            text += &format!(", origin = {}", quote(origin));
+        }
+        text += " },\n";
+    }
+    text + "]\n"
+}
+
+/// `appliance zone check`: every problem as FILE:LINE:COLUMN: message, like
+/// `nsd-checkzone`; non-zero exit on errors (warnings alone pass).
+fn zone_check(file: &std::path::Path, origin: Option<&str>) -> ExitCode {
+    let source = ZoneSource { file: file.to_path_buf(), origin: origin.map(str::to_string) };
+    let check = dns_service::check_zone_file(&source);
+    for w in &check.warnings {
+        eprintln!("{w}");
+    }
+    for e in &check.errors {
+        eprintln!("{e}");
+    }
+    let origin = check.origin.as_deref().unwrap_or("?");
+    if check.errors.is_empty() {
+        println!("zone {origin} is ok: {} record(s), {} warning(s)", check.records, check.warnings.len());
+        ExitCode::SUCCESS
+    } else {
+        println!("zone {origin} has {} error(s), {} warning(s)", check.errors.len(), check.warnings.len());
+        ExitCode::FAILURE
+    }
 }

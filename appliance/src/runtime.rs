@@ -5,7 +5,9 @@
 //! next deadline (smoltcp's `poll_at`, service timers) comes: an idle
 //! appliance uses no CPU. On shutdown, services say goodbye, connections are
 //! closed (bounded in time), the capture file is flushed and the counters
-//! are logged.
+//! are logged. With a `dns` service, SIGHUP reloads its zones on a thread of
+//! its own and swaps them in atomically (a zone that fails keeps the old
+//! ones serving).
 
 use std::io;
 use std::os::fd::RawFd;
@@ -21,6 +23,7 @@ use crate::device::pcap::Pcap;
 use crate::device::tap::TapDevice;
 use crate::metrics::Metrics;
 use crate::service::{Duration, Service};
+use crate::services::dns::{ZoneLoadError, ZoneSet};
 use crate::stack::direct::{DirectConfig, DirectStack};
 use crate::stack::socket::SocketStack;
 use crate::stack::{Clock, Shutdown};
@@ -39,6 +42,9 @@ pub enum RuntimeError {
     /// The direct stack refused the configuration.
     #[error(transparent)]
     Direct(#[from] crate::stack::direct::DirectError),
+    /// A `dns` service's zones did not load.
+    #[error("zones did not load:\n{0}")]
+    Zones(#[from] ZoneLoadError),
 }
 
 fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> RuntimeError {
@@ -55,7 +61,15 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
         let bound = metrics.serve(addr).map_err(io_err(format!("metrics: bind {addr}")))?;
         tracing::info!("metrics at http://{bound}/metrics");
     }
-    let services: Vec<Box<dyn Service>> = appliance.services.iter().map(|s| s.build()).collect();
+    let mut services: Vec<Box<dyn Service>> = Vec::with_capacity(appliance.services.len());
+    let mut zone_sets = Vec::new();
+    for config in &appliance.services {
+        let built = config.build()?;
+        services.push(built.service);
+        zone_sets.extend(built.zones);
+    }
+    // Dropped (thread stopped) when this function returns.
+    let _reloader = Reloader::start(zone_sets).map_err(io_err("SIGHUP handler"))?;
     let names: Vec<String> = services.iter().map(|s| s.name().to_string()).collect();
     let result = match &appliance.stack {
         StackChoice::Socket(config) => {
@@ -86,6 +100,56 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
     };
     tracing::info!("stopped ({}); counters:\n{}", names.join(", "), metrics.summary().trim_end());
     result
+}
+
+/// Reloads every `dns` service's zones on SIGHUP, on a thread of its own:
+/// parsing never delays a query, and a zone set that fails to load keeps
+/// the old one serving (the log says why, file:line:column).
+struct Reloader {
+    handle: signal_hook::iterator::Handle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Reloader {
+    /// Starts listening for SIGHUP; None (SIGHUP keeps its default action)
+    /// when there are no zones to reload.
+    fn start(sets: Vec<Arc<ZoneSet>>) -> io::Result<Option<Reloader>> {
+        if sets.is_empty() {
+            return Ok(None);
+        }
+        let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP])?;
+        let handle = signals.handle();
+        let closed = handle.clone();
+        let thread = std::thread::Builder::new().name("zone-reload".into()).spawn(move || {
+            for _ in signals.forever() {
+                tracing::info!("SIGHUP: reloading zones");
+                for set in &sets {
+                    match set.reload() {
+                        Ok(summary) => {
+                            for w in &summary.warnings {
+                                tracing::warn!("{w}");
+                            }
+                            tracing::info!("dns: reloaded {summary}");
+                        }
+                        Err(e) => tracing::error!("dns: reload failed; the old zones keep serving:\n{e}"),
+                    }
+                }
+                for set in &sets {
+                    set.collect_retired(std::time::Duration::from_secs(60), &|| closed.is_closed());
+                }
+            }
+        })?;
+        Ok(Some(Reloader { handle, thread: Some(thread) }))
+    }
+}
+
+impl Drop for Reloader {
+    fn drop(&mut self) {
+        self.handle.close();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 const DEVICE: Token = Token(0);

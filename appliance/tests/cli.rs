@@ -145,12 +145,24 @@ fn echo_on_the_socket_stack_serves_tcp_udp_and_metrics_then_stops_on_sigterm() {
     let (n, _) = udp.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"hello over udp");
 
-    let mut scrape = connect_retrying(metrics_port);
-    scrape.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
-    let mut text = String::new();
-    scrape.read_to_string(&mut text).unwrap();
-    assert!(text.contains("appliance_service_connections_open{service=\"echo\"} 1"), "{text}");
-    assert!(text.contains("appliance_service_datagrams_tx_total{service=\"echo\"} 1"), "{text}");
+    // Counters are bumped just after the send, so a loaded machine may let
+    // the reply overtake them: scrape until they show, within a bound.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut scrape = connect_retrying(metrics_port);
+        scrape.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+        let mut text = String::new();
+        scrape.read_to_string(&mut text).unwrap();
+        let want = [
+            "appliance_service_connections_open{service=\"echo\"} 1",
+            "appliance_service_datagrams_tx_total{service=\"echo\"} 1",
+        ];
+        if want.iter().all(|w| text.contains(w)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "metrics never showed {want:?}:\n{text}");
+        thread::sleep(Duration::from_millis(50));
+    }
 
     // SIGTERM with a connection open: it is closed, then the process exits 0.
     let (ok, log) = running.sigterm_and_wait();

@@ -36,7 +36,12 @@ pub fn bytes(data: &[u8]) -> Value {
 pub fn mac(addr: [u8; 6]) -> Value {
     Value::String(alloc::format!(
         "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        addr[0], addr[1], addr[2], addr[3], addr[4], addr[5]
+        addr[0],
+        addr[1],
+        addr[2],
+        addr[3],
+        addr[4],
+        addr[5]
     ))
 }
 

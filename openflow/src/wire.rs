@@ -273,7 +273,10 @@ mod tests {
             }
         );
         assert_eq!(alloc::format!("{e}"), "inner.y at offset 9: truncated: needs 2 bytes, 1 left");
-        assert_eq!(alloc::format!("{}", e.in_message("FLOW_MOD")), "FLOW_MOD: inner.y at offset 9: truncated: needs 2 bytes, 1 left");
+        assert_eq!(
+            alloc::format!("{}", e.in_message("FLOW_MOD")),
+            "FLOW_MOD: inner.y at offset 9: truncated: needs 2 bytes, 1 left"
+        );
         assert!(r.is_empty());
     }
 

@@ -2,6 +2,7 @@
 //! [`Service`](crate::service::Service).
 
 pub mod discard;
+pub mod dns;
 pub mod echo;
 pub mod iperf3;
 
