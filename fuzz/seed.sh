@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seeds the corpus of the openflow_roundtrip fuzz target with the 64 public
+# Seeds the fuzz corpora: openflow_roundtrip with the 64 public
 # OpenFlow 1.3 vectors (../shared/testdata/openflow13/packet/*.packet). The
 # vectors are not copied into the repository; the corpus directory is ignored
 # by git and made here.
@@ -16,3 +16,9 @@ dst=corpus/openflow_roundtrip
 mkdir -p "$dst"
 cp "$src"/*.packet "$dst"/
 echo "seeded $dst with $(ls "$src"/*.packet | wc -l) vectors from $src"
+
+# The zone parser's corpus: the project's own test zones.
+mkdir -p corpus/dns_zone
+find ../dns ../appliance/tests -name '*.zone' -exec cp {} corpus/dns_zone/ \; 2>/dev/null || true
+printf '$ORIGIN example.\n$TTL 1h\n@ SOA ns hostmaster 1 2h 1h 1w 1h\n  NS ns\nns A 192.0.2.1\n*.w TXT "a\\"b" c\n$GENERATE 1-4 h$ A 10.0.0.$\n' > corpus/dns_zone/seed.zone
+echo "seeded corpus/dns_zone"
