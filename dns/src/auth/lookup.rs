@@ -3,8 +3,8 @@
 //! of RRsets per section, and writing the plan with compression and truncation.
 //!
 //! Everything per query lives on the stack: the lowercased query name, the plan
-//! (up to [`MAX_PLAN`] RRsets), the compression table. DNAME substitution is the
-//! one path that allocates (its synthesized names).
+//! (its first [`INLINE_PLAN`] RRsets), the compression table. Only DNAME
+//! substitution (its synthesized names) and plans of more RRsets allocate.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -48,8 +48,10 @@ const ADD_A: u8 = 3;
 const ADD_AAAA: u8 = 4;
 const SECTIONS: usize = 5;
 
+/// RRsets of a plan kept on the stack; more go to the heap.
+const INLINE_PLAN: usize = 32;
 /// RRsets a response can hold (NSD allows more; a plan this full stops adding).
-const MAX_PLAN: usize = 128;
+const MAX_PLAN: usize = 1024;
 /// Names remembered for compression.
 const MAX_COMP: usize = 64;
 /// DNAME substitutions per query.
@@ -178,7 +180,6 @@ impl NameBuf {
 struct Query<'q> {
     msg: &'q [u8],
     id: u16,
-    flags: u16,
     /// End of the question section (QNAME, QTYPE, QCLASS).
     q_end: usize,
     qname: NameBuf,
@@ -404,7 +405,7 @@ pub(crate) fn answer(cat: &Catalog, msg: &[u8], max_udp: Option<u16>, out: &mut 
         }
         return header_only(out, id, formerr);
     }
-    let q = Query { msg, id, flags, q_end, qname, qtype, qclass };
+    let q = Query { msg, id, q_end, qname, qtype, qclass };
     if edns == Edns::BadVersion {
         // BADVERS (RFC 6891 §6.1.3): extended RCODE 1 over RCODE 0; the question is
         // echoed and the query's flags kept, as NSD does.
@@ -551,8 +552,10 @@ struct Engine<'a> {
     qtype: Rtype,
     class_any: bool,
     minimal: bool,
-    plan: [Entry; MAX_PLAN],
+    plan: [Entry; INLINE_PLAN],
     nplan: usize,
+    /// Entries after the first [`INLINE_PLAN`].
+    more: Vec<Entry>,
     aa: bool,
     rcode: u8,
     ede: Option<Ede>,
@@ -573,8 +576,9 @@ impl<'a> Engine<'a> {
             qtype: Rtype(q.qtype),
             class_any: q.qclass == CLASS_ANY,
             minimal: cat.options.minimal_responses,
-            plan: [EMPTY; MAX_PLAN],
+            plan: [EMPTY; INLINE_PLAN],
             nplan: 0,
+            more: Vec::new(),
             aa: false,
             rcode: NOERROR,
             ede: None,
@@ -583,6 +587,11 @@ impl<'a> Engine<'a> {
             synth: Vec::new(),
             first: None,
         }
+    }
+
+    /// The plan's entries, in the order added.
+    fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.plan[..self.nplan].iter().chain(self.more.iter())
     }
 
     fn zone(&self, z: usize) -> &'a Zone {
@@ -606,7 +615,7 @@ impl<'a> Engine<'a> {
     /// (NSD's `answer_add_rrset`). False when it was already there (or the plan
     /// is full).
     fn add(&mut self, section: u8, owner: Owner, item: Item) -> bool {
-        for e in &mut self.plan[..self.nplan] {
+        for e in self.plan[..self.nplan].iter_mut().chain(self.more.iter_mut()) {
             if e.item == item && e.owner == owner {
                 if section < e.section {
                     e.section = section;
@@ -615,11 +624,15 @@ impl<'a> Engine<'a> {
                 return false;
             }
         }
-        if self.nplan >= MAX_PLAN {
+        let e = Entry { owner, item, section };
+        if self.nplan < INLINE_PLAN {
+            self.plan[self.nplan] = e;
+            self.nplan += 1;
+        } else if self.more.len() < MAX_PLAN - INLINE_PLAN {
+            self.more.push(e);
+        } else {
             return false;
         }
-        self.plan[self.nplan] = Entry { owner, item, section };
-        self.nplan += 1;
         true
     }
 
@@ -873,8 +886,9 @@ impl<'a> Engine<'a> {
         let src = zone.nodes[ce as usize].name;
         let added = self.add_rrset(ANSWER, Owner::Name(z as u16, src), z, set);
         let rr: &Rr = &zone.rrs[zone.rrsets[set as usize].rrs.0 as usize];
-        let target = rr.wire.get(10..).unwrap_or(&[]);
-        let ttl = rr.wire.get(4..8).map_or(0, |t| u32::from_be_bytes([t[0], t[1], t[2], t[3]]));
+        let wire = zone.wire(rr);
+        let target = wire.get(10..).unwrap_or(&[]);
+        let ttl = wire.get(4..8).map_or(0, |t| u32::from_be_bytes([t[0], t[1], t[2], t[3]]));
         let mut src_name = NameBuf::new();
         let (slen, slabels) = zone.name_lc(src, &mut src_name.lc, &mut src_name.loffs);
         let src_wire = src_name.lc.get(..slen).unwrap_or(&[]);
@@ -897,7 +911,7 @@ impl<'a> Engine<'a> {
         lc.extend_from_slice(prefix);
         lc.extend(target.iter().map(u8::to_ascii_lowercase));
         // The same CNAME synthesized before: a DNAME loop.
-        for e in &self.plan[..self.nplan] {
+        for e in self.entries() {
             if let Item::Cname(i, _) = e.item
                 && e.owner == cur
                 && self.synth.get(usize::from(i)).is_some_and(|s| *s.lc == *lc)
@@ -981,7 +995,6 @@ impl Writer<'_, '_> {
             return (counts, false);
         }
         self.out.extend_from_slice(q.msg.get(12..q.q_end).unwrap_or(&[]));
-        let _ = q.flags;
         if let Some((z, node)) = eng.first {
             self.remember_qname(z, node, &q.qname);
         }
@@ -991,7 +1004,7 @@ impl Writer<'_, '_> {
             if tc {
                 break;
             }
-            for e in &eng.plan[..eng.nplan] {
+            for e in eng.entries() {
                 if tc {
                     break;
                 }
@@ -1071,7 +1084,7 @@ impl Writer<'_, '_> {
             }
             let here = self.out.len();
             self.remember(key, here);
-            self.out.extend_from_slice(&e.label);
+            self.out.extend_from_slice(zone.label(e));
             id = e.parent;
         }
     }
@@ -1145,20 +1158,21 @@ impl Writer<'_, '_> {
     fn rr(&mut self, eng: &Engine<'_>, owner: Owner, z: u16, rr: &Rr) -> bool {
         let mark = (self.out.len(), self.ncomp);
         self.owner(eng, owner);
+        let wire = self.cat.zones[usize::from(z)].wire(rr);
         if rr.nnames == 0 {
-            self.out.extend_from_slice(&rr.wire);
+            self.out.extend_from_slice(wire);
         } else {
-            self.out.extend_from_slice(rr.wire.get(..8).unwrap_or(&[]));
+            self.out.extend_from_slice(wire.get(..8).unwrap_or(&[]));
             let rdlen_at = self.out.len();
             self.out.extend_from_slice(&[0, 0]);
             let mut pos = 10usize;
             for np in rr.names.iter().take(usize::from(rr.nnames)) {
                 let at = usize::from(np.at);
-                self.out.extend_from_slice(rr.wire.get(pos..at).unwrap_or(&[]));
+                self.out.extend_from_slice(wire.get(pos..at).unwrap_or(&[]));
                 self.name(z, np.id);
                 pos = at + usize::from(np.len);
             }
-            self.out.extend_from_slice(rr.wire.get(pos..).unwrap_or(&[]));
+            self.out.extend_from_slice(wire.get(pos..).unwrap_or(&[]));
             let rdlen = (self.out.len() - rdlen_at - 2) as u16;
             if let Some(d) = self.out.get_mut(rdlen_at..rdlen_at + 2) {
                 d.copy_from_slice(&rdlen.to_be_bytes());

@@ -6,9 +6,11 @@
 //! caller-owned buffer, per RFC 1034 §4.3.2 with RFC 2308 (negative answers),
 //! RFC 4592 (wildcards), RFC 6672 (DNAME), RFC 6891 (EDNS) and RFC 8482 (ANY).
 //! The hot path does not allocate: the query name is parsed into a stack buffer,
-//! names are found by binary search in the zone's node tree, records are copied
+//! names are found label by label in the zone's hash index, records are copied
 //! from their precomputed wire form, and compression remembers arena entries in
-//! a fixed table. Only DNAME substitution allocates (the synthesized names).
+//! a fixed table. Only DNAME substitution (the synthesized names) and responses
+//! of more than 32 RRsets allocate. A zone of 100,000 address records takes
+//! about 16 MB.
 //!
 //! ## What the answers look like: NSD's
 //!
@@ -30,7 +32,7 @@
 //!   section with TTL = min(SOA TTL, SOA MINIMUM) (RFC 2308 §3).
 //! - **CNAME** chains are followed while the target is in a served zone (in any
 //!   zone of the catalog, as NSD does); a CNAME already in the answer stops the
-//!   chain (loops end there).
+//!   chain (loops end there), and so does the 64th CNAME or DNAME step.
 //! - **Wildcards** (RFC 4592): the closest encloser's `*` child answers, never
 //!   across a zone cut, never for a name that exists (empty non-terminals exist).
 //!   NS records at a wildcard are data, not a delegation (as NSD).
