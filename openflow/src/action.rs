@@ -394,7 +394,7 @@ impl ActionId {
 
     /// `len` as written on the wire.
     pub fn len(&self) -> usize {
-        4 + if self.experimenter.is_some() { 4 } else { 0 } + self.data.len()
+        type_id_len(self.experimenter, &self.data)
     }
 
     /// Never true: an id has at least its 4-byte header.
@@ -407,28 +407,9 @@ impl ActionId {
     /// Errors: `len` below 4, or below 8 for an experimenter id, or beyond
     /// the bytes left (`BadLength` at `len`).
     pub fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let action_type = r.u16("type").map_err(|e| with_ctx(e, "ofp_action_header"))?;
-        let context = if action_type == OFPAT_EXPERIMENTER {
-            "ofp_action_experimenter_header"
-        } else {
-            "ofp_action_header"
-        };
-        let len_offset = r.offset();
-        let len = usize::from(r.u16("len").map_err(|e| with_ctx(e, context))?);
-        let min = if action_type == OFPAT_EXPERIMENTER { 8 } else { 4 };
-        if len < min {
-            return Err(DecodeError {
-                message: "",
-                context,
-                field: "len",
-                offset: len_offset,
-                kind: ErrorKind::BadLength { length: len },
-            });
-        }
-        let mut b = sub_for(r, len - 4, len, len_offset, "len", context)?;
-        let experimenter =
-            if action_type == OFPAT_EXPERIMENTER { Some(b.u32("experimenter")?) } else { None };
-        Ok(ActionId { action_type, experimenter, data: b.rest().to_vec() })
+        let (action_type, experimenter, data) =
+            decode_type_id(r, OFPAT_EXPERIMENTER, "ofp_action_header", "ofp_action_experimenter_header")?;
+        Ok(ActionId { action_type, experimenter, data })
     }
 
     /// Decodes ids until `r` is empty.
@@ -447,13 +428,53 @@ impl Encode for ActionId {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B) {
-        buf.put_u16(self.action_type);
-        buf.put_u16(self.len() as u16);
-        if let Some(e) = self.experimenter {
-            buf.put_u32(e);
-        }
-        buf.put_slice(&self.data);
+        encode_type_id(buf, self.action_type, self.experimenter, &self.data);
     }
+}
+
+/// `len` of a table-features id (action or instruction): header, optional
+/// experimenter id, then any further bytes.
+pub(crate) fn type_id_len(experimenter: Option<u32>, data: &[u8]) -> usize {
+    4 + if experimenter.is_some() { 4 } else { 0 } + data.len()
+}
+
+/// Decodes the id shape shared by [`ActionId`] and `InstructionId`: `type`,
+/// `len` (≥ 4, ≥ 8 when `type` is `experimenter_type`), the experimenter id
+/// when present, then the rest of `len` as raw bytes.
+pub(crate) fn decode_type_id(
+    r: &mut Reader<'_>,
+    experimenter_type: u16,
+    context: &'static str,
+    experimenter_context: &'static str,
+) -> Result<(u16, Option<u32>, Vec<u8>), DecodeError> {
+    let id_type = r.u16("type").map_err(|e| with_ctx(e, context))?;
+    let is_experimenter = id_type == experimenter_type;
+    let context = if is_experimenter { experimenter_context } else { context };
+    let len_offset = r.offset();
+    let len = usize::from(r.u16("len").map_err(|e| with_ctx(e, context))?);
+    let min = if is_experimenter { 8 } else { 4 };
+    if len < min {
+        return Err(DecodeError {
+            message: "",
+            context,
+            field: "len",
+            offset: len_offset,
+            kind: ErrorKind::BadLength { length: len },
+        });
+    }
+    let mut b = sub_for(r, len - 4, len, len_offset, "len", context)?;
+    let experimenter = if is_experimenter { Some(b.u32("experimenter")?) } else { None };
+    Ok((id_type, experimenter, b.rest().to_vec()))
+}
+
+/// Encodes the shape [`decode_type_id`] reads.
+pub(crate) fn encode_type_id<B: BufMut>(buf: &mut B, id_type: u16, experimenter: Option<u32>, data: &[u8]) {
+    buf.put_u16(id_type);
+    buf.put_u16(type_id_len(experimenter, data) as u16);
+    if let Some(e) = experimenter {
+        buf.put_u32(e);
+    }
+    buf.put_slice(data);
 }
 
 #[cfg(feature = "json")]

@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 
 use bytes::BufMut;
 
-use crate::action::{Action, actions_len};
+use crate::action::{Action, actions_len, decode_type_id, encode_type_id, type_id_len};
 use crate::oxm::sub_for;
 use crate::wire::{DecodeError, Encode, ErrorKind, Reader, put_zeros};
 
@@ -261,7 +261,7 @@ impl InstructionId {
 
     /// `len` as written on the wire.
     pub fn len(&self) -> usize {
-        4 + if self.experimenter.is_some() { 4 } else { 0 } + self.data.len()
+        type_id_len(self.experimenter, &self.data)
     }
 
     /// Never true: an id has at least its 4-byte header.
@@ -274,28 +274,9 @@ impl InstructionId {
     /// Errors: `len` below 4, or below 8 for an experimenter id, or beyond
     /// the bytes left (`BadLength` at `len`).
     pub fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let instruction_type = r.u16("type").map_err(|e| with_ctx(e, "ofp_instruction"))?;
-        let context = if instruction_type == OFPIT_EXPERIMENTER {
-            "ofp_instruction_experimenter"
-        } else {
-            "ofp_instruction"
-        };
-        let len_offset = r.offset();
-        let len = usize::from(r.u16("len").map_err(|e| with_ctx(e, context))?);
-        let min = if instruction_type == OFPIT_EXPERIMENTER { 8 } else { 4 };
-        if len < min {
-            return Err(DecodeError {
-                message: "",
-                context,
-                field: "len",
-                offset: len_offset,
-                kind: ErrorKind::BadLength { length: len },
-            });
-        }
-        let mut b = sub_for(r, len - 4, len, len_offset, "len", context)?;
-        let experimenter =
-            if instruction_type == OFPIT_EXPERIMENTER { Some(b.u32("experimenter")?) } else { None };
-        Ok(InstructionId { instruction_type, experimenter, data: b.rest().to_vec() })
+        let (instruction_type, experimenter, data) =
+            decode_type_id(r, OFPIT_EXPERIMENTER, "ofp_instruction", "ofp_instruction_experimenter")?;
+        Ok(InstructionId { instruction_type, experimenter, data })
     }
 
     /// Decodes ids until `r` is empty.
@@ -314,12 +295,7 @@ impl Encode for InstructionId {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B) {
-        buf.put_u16(self.instruction_type);
-        buf.put_u16(self.len() as u16);
-        if let Some(e) = self.experimenter {
-            buf.put_u32(e);
-        }
-        buf.put_slice(&self.data);
+        encode_type_id(buf, self.instruction_type, self.experimenter, &self.data);
     }
 }
 
