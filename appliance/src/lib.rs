@@ -26,3 +26,4 @@ pub mod runtime;
 pub mod service;
 pub mod services;
 pub mod stack;
+pub mod tls;
