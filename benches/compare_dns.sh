@@ -16,13 +16,16 @@
 #   netns apl-dnsb-cli                               netns apl-dnsb-srv
 #   [apl-dnsb-c 10.98.11.1/24] <--- veth ---> [apl-dnsb-s 10.98.11.2/24]
 #       dnsperf (CPU 1)                           NSD | Knot | appliance dns --net socket  (CPU 0)
+#                                                 appliance dns --net socket --instances 2 (CPUs 0-1)
 #   [apl-dnsb-tap 10.98.12.1/24]  TAP: kernel side
 #       dnsperf (CPU 1)                           appliance dns --net tap:apl-dnsb-tap
 #                                                   --addr 10.98.12.2/24 (CPU 0, in the client netns)
 #
 # Each server runs one worker (NSD server-count 1; Knot 1 UDP + 1 TCP
 # worker), pinned to CPU 0 with everything it forks; dnsperf is pinned to
-# CPU 1. Receive packet steering puts each side's kernel receive path on its
+# CPU 1. One more variant, for total throughput rather than per-CPU cost:
+# the socket stack with 2 SO_REUSEPORT instances allowed on both CPUs
+# (sharing CPU 1 with dnsperf). Receive packet steering puts each side's kernel receive path on its
 # own core (as in compare.sh). The server's CPU is the run time of its whole
 # process tree (/proc/PID/task/*/schedstat, nanoseconds, user + kernel) over
 # the dnsperf run; per-core busy time comes from /proc/stat. "Queries per server CPU-second" = answered queries/s
@@ -294,6 +297,9 @@ tree_ns() {
 }
 # CPU 0 and CPU 1 jiffies (/proc/stat): "busy total softirq" for each
 core_jiffies() { awk '/^cpu[01] / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6, $8 }' /proc/stat | paste -sd' '; }
+# Function-call interrupts (IPIs: receive packet steering hands packets to
+# the other core with one) taken by CPU 0 and CPU 1 so far
+ipis() { awk '$1 == "CAL:" { print $2, $3 }' /proc/interrupts; }
 # VmRSS and VmHWM (kB) of a PID and its descendants, summed; and how many processes
 tree_mem() {
     local p
@@ -319,6 +325,12 @@ start_server() {
             SRV_ADDR=$IP_S; SRV_NS=$NSC
             cmd "ip netns exec $NSS taskset -c $SRV_CPU knotd -c knot/knot.conf"
             ip netns exec "$NSS" taskset -c "$SRV_CPU" knotd -c "$W/knot/knot.conf" >"$log" 2>&1 &
+            ;;
+        socket2)
+            SRV_ADDR=$IP_S; SRV_NS=$NSC
+            cmd "ip netns exec $NSS taskset -c 0,1 \$BIN dns --zone example.test.zone --port $PORT --net socket --addr $IP_S --instances 2"
+            ip netns exec "$NSS" taskset -c 0,1 "$BIN" dns --zone "$W/example.test.zone" --port "$PORT" \
+                --net socket --addr "$IP_S" --instances 2 >"$log" 2>&1 &
             ;;
         socket)
             SRV_ADDR=$IP_S; SRV_NS=$NSC
@@ -347,14 +359,14 @@ start_server() {
 
 # perf VARIANT TRANSPORT ROUND: one bounded dnsperf run -> a line in results.txt
 perf() {
-    local v="$1" mode="$2" rnd="$3" t0 t1 c0 c1 out f="$W/dnsperf-$1-$2-r$3.txt"
+    local v="$1" mode="$2" rnd="$3" t0 t1 c0 c1 i0 i1 out f="$W/dnsperf-$1-$2-r$3.txt"
     local extra=(); [ "$mode" = tcp ] && extra=(-m tcp)
     [ "$rnd" = 1 ] && cmd "ip netns exec $SRV_NS taskset -c $CLI_CPU dnsperf -s $SRV_ADDR -p $PORT -d queries.txt -l $DUR ${DNSPERF_OPTS[*]} ${extra[*]}"
-    t0=$(tree_ns "$SRV_PID"); c0=$(core_jiffies)
+    t0=$(tree_ns "$SRV_PID"); c0=$(core_jiffies); i0=$(ipis)
     ip netns exec "$SRV_NS" taskset -c "$CLI_CPU" timeout $((DUR + 20)) \
         dnsperf -s "$SRV_ADDR" -p "$PORT" -d "$W/queries.txt" -l "$DUR" "${DNSPERF_OPTS[@]}" "${extra[@]}" >"$f" 2>&1
-    t1=$(tree_ns "$SRV_PID"); c1=$(core_jiffies)
-    out=$(awk -v v="$v" -v m="$mode" -v r="$rnd" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" '
+    t1=$(tree_ns "$SRV_PID"); c1=$(core_jiffies); i1=$(ipis)
+    out=$(awk -v v="$v" -v m="$mode" -v r="$rnd" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v i0="$i0" -v i1="$i1" '
         /Queries completed:/ { done = $3 } /Queries lost:/ { lost = $3 } /Queries sent:/ { sent = $3 }
         /Queries per second:/ { qps = $4 } /Run time \(s\):/ { secs = $4 } /Average Latency/ { lat = $4 * 1000 }
         END {
@@ -363,11 +375,14 @@ perf() {
             cpu1 = (b[5] - a[5]) ? 100 * (b[4] - a[4]) / (b[5] - a[5]) : 0
             sirq0 = (b[2] - a[2]) ? 100 * (b[3] - a[3]) / (b[2] - a[2]) : 0
             srv = secs ? 100 * (t1 - t0) / 1e9 / secs : 0
+            split(i0, x, " "); split(i1, y, " ")
+            ipi0 = done ? (y[1] - x[1]) / done : 0
+            ipi1 = done ? (y[2] - x[2]) / done : 0
             if (qps == "") { print v, m, r, "FAIL"; exit }
-            printf "%s %s %s %.0f %d %d %.3f %.1f %.1f %.1f %.1f\n", v, m, r, qps, sent, lost, lat, srv, cpu0, cpu1, sirq0
+            printf "%s %s %s %.0f %d %d %.3f %.1f %.1f %.1f %.1f %.3f %.3f\n", v, m, r, qps, sent, lost, lat, srv, cpu0, cpu1, sirq0, ipi0, ipi1
         }' "$f")
     echo "$out" >>"$W/results.txt"
-    echo "   $out" | awk '{ if ($4 == "FAIL") print "   " $1 " " $2 ": FAILED"; else printf "   %-7s %-4s %9s q/s  lost %-6s latency %6.3f ms  server CPU %5.1f%%  CPU0 %5.1f%% (softirq %4.1f%%)  CPU1 %5.1f%%\n", $1, $2, $4, $6, $7, $8, $9, $11, $10 }'
+    echo "   $out" | awk '{ if ($4 == "FAIL") print "   " $1 " " $2 ": FAILED"; else printf "   %-7s %-4s %9s q/s  lost %-6s latency %6.3f ms  server CPU %5.1f%%  CPU0 %5.1f%% (softirq %4.1f%%)  CPU1 %5.1f%%  IPIs/query %.2f / %.2f\n", $1, $2, $4, $6, $7, $8, $9, $11, $10, $12, $13 }'
     grep -q "Queries per second" "$f" || FAILED=1
 }
 
@@ -384,7 +399,7 @@ perf() {
     echo "queries=$(wc -l <"$W/queries.txt")"; echo "opts=${DNSPERF_OPTS[*]}"
 } >"$W/meta.txt"
 : >"$W/results.txt"
-VARIANTS=(nsd knot socket direct)
+VARIANTS=(nsd knot socket direct socket2)
 echo "== $ROUNDS round(s) of $DUR s dnsperf runs over UDP, then one over TCP; servers on CPU $SRV_CPU, dnsperf on CPU $CLI_CPU"
 for rnd in $(seq "$ROUNDS"); do
     for v in "${VARIANTS[@]}"; do
@@ -436,15 +451,18 @@ rows = [l.split() for l in open(f"{w}/results.txt") if l.strip()]
 def med(xs):
     xs = sorted(xs); n = len(xs)
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
-NAMES = {"nsd": "NSD", "knot": "Knot DNS", "socket": "appliance, socket stack", "direct": "appliance, direct stack (TAP)"}
+NAMES = {"nsd": "NSD", "knot": "Knot DNS", "socket": "appliance, socket stack", "direct": "appliance, direct stack (TAP)",
+         "socket2": "appliance, socket stack, `--instances 2` on CPUs 0–1 (shares CPU 1 with dnsperf)"}
 def agg(v, m):
     rs = [r for r in rows if r[0] == v and r[1] == m and r[3] != "FAIL"]
     if not rs:
         return None
     col = lambda i: [float(r[i]) for r in rs]
-    a = {k: med(col(i)) for k, i in (("qps", 3), ("sent", 4), ("lost", 5), ("lat", 6), ("srv", 7), ("cpu0", 8), ("cpu1", 9), ("sirq0", 10))}
+    a = {k: med(col(i)) for k, i in (("qps", 3), ("sent", 4), ("lost", 5), ("lat", 6), ("srv", 7), ("cpu0", 8), ("cpu1", 9), ("sirq0", 10), ("ipi0", 11), ("ipi1", 12))}
     a["n"], a["qmin"], a["qmax"] = len(rs), min(col(3)), max(col(3))
-    a["per_cpu"] = med([float(r[3]) / (float(r[7]) / 100) for r in rs if float(r[7]) > 0]) if any(float(r[7]) > 0 for r in rs) else 0
+    pcs = [float(r[3]) / (float(r[7]) / 100) for r in rs if float(r[7]) > 0]
+    a["per_cpu"] = med(pcs) if pcs else 0
+    a["pc_min"], a["pc_max"] = (min(pcs), max(pcs)) if pcs else (0, 0)
     return a
 L = []; p = L.append
 p("## DNS: NSD and Knot vs the appliance's `dns` service (dnsperf)")
@@ -460,6 +478,8 @@ p(f"- every server runs one worker pinned to CPU 0 (NSD `server-count: 1`, Knot 
 p("- NSD, Knot and the socket stack serve on a veth (10.98.11.2) from their own netns; the direct stack owns a TAP "
   "(10.98.12.2) whose kernel side is in dnsperf's netns. Receive packet steering puts each side's kernel receive path on "
   "its own core. NSD's response rate limiting is off (`rrl-ratelimit: 0`).")
+p("- the last row is for total throughput, not per-CPU cost: the socket stack with 2 SO_REUSEPORT instances (threads), "
+  "allowed on both CPUs, so it competes with dnsperf for CPU 1.")
 p("")
 p("How to read: *server CPU %* is the time the server's threads and processes spent on a CPU, in user and kernel mode "
   "(/proc/PID/task/*/schedstat, exact) over the run (100 = one core); "
@@ -467,24 +487,30 @@ p("How to read: *server CPU %* is the time the server's threads and processes sp
   "*CPU0 / CPU1* are each core's busy % (/proc/stat), which also shows kernel work charged to no process "
   "(in parentheses: CPU 0's softirq share, the receive path packet steering puts there); they are sampled at timer "
   "ticks and can read below the exact per-process figure. *lost*: queries dnsperf got no answer to, mostly datagrams "
-  "the server's UDP socket buffer dropped in bursts (`UdpRcvbufErrors`; NSD enlarges its buffer, the others keep the "
-  "kernel default). Numbers are medians over the rounds, with (min–max) of queries/s.")
+  "the server's UDP socket buffer dropped in bursts (`UdpRcvbufErrors`; NSD and the socket stack enlarge their buffers "
+  "(the socket stack to 4 MiB), Knot keeps the kernel default). *IPIs per query*: function-call interrupts (/proc/interrupts "
+  "`CAL`) CPU 0 / CPU 1 took per answered query; receive packet steering sends one whenever it hands a packet to a core "
+  "whose backlog was idle, and on this VM each costs an exit to the hypervisor. Numbers are medians over the rounds, "
+  "with (min–max) of queries/s and of queries per CPU-second.")
 for mode, title in (("udp", "UDP"), ("tcp", "TCP (`-m tcp`, one run)")):
     p("")
     p(f"### {title}")
     p("")
-    p("| server | queries/s | lost | latency ms | server CPU % | CPU0 (softirq) / CPU1 busy % | queries per CPU-second | ÷ NSD (per CPU-s) | ÷ Knot (per CPU-s) |")
-    p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    p("| server | queries/s | lost | latency ms | server CPU % | CPU0 (softirq) / CPU1 busy % | IPIs per query to CPU0 / CPU1 | queries per CPU-second | ÷ NSD (per CPU-s) | ÷ Knot (per CPU-s) |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     base = {v: agg(v, mode) for v in NAMES}
     for v, name in NAMES.items():
         a = base[v]
         if a is None:
-            p(f"| {name} | failed | | | | | | | |")
+            p(f"| {name} | failed | | | | | | | | |")
             continue
         rng = f" ({a['qmin']:,.0f}–{a['qmax']:,.0f})" if a["n"] > 1 else ""
         rat = lambda b: f"{a['per_cpu'] / b['per_cpu']:.2f}" if b and b["per_cpu"] else "—"
+        rng_pc = ""
+        if a["n"] > 1:
+            rng_pc = f" ({a['pc_min']:,.0f}–{a['pc_max']:,.0f})"
         p(f"| {name} | {a['qps']:,.0f}{rng} | {a['lost']:,.0f} | {a['lat']:.3f} | {a['srv']:.0f} | {a['cpu0']:.0f} ({a['sirq0']:.0f}) / {a['cpu1']:.0f} "
-          f"| {a['per_cpu']:,.0f} | {rat(base['nsd'])} | {rat(base['knot'])} |")
+          f"| {a['ipi0']:.2f} / {a['ipi1']:.2f} | {a['per_cpu']:,.0f}{rng_pc} | {rat(base['nsd'])} | {rat(base['knot'])} |")
 udp = {v: agg(v, "udp") for v in NAMES}
 mem = {l.split()[0]: l.split() for l in open(f"{w}/memory.txt")}
 def per(a, b):

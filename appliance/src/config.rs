@@ -84,6 +84,12 @@ pub struct NetConfig {
     pub max_connections: Option<usize>,
     /// Direct stack: TCP buffer per connection and direction, bytes (default 262144).
     pub tcp_buffer: Option<usize>,
+    /// Socket stack: shared-nothing instances, one thread each, on the same
+    /// ports through SO_REUSEPORT (default 1).
+    pub instances: Option<usize>,
+    /// Socket stack: SO_RCVBUF and SO_SNDBUF of every UDP socket, bytes
+    /// (default 4194304; 0 keeps the kernel's default).
+    pub udp_buffer: Option<usize>,
 }
 
 /// `[metrics]`: where Prometheus text is served.
@@ -236,21 +242,33 @@ impl ServiceConfig {
     /// Builds the service this table describes; a `dns` service loads its
     /// zones here (every error names file:line:column).
     pub fn build(&self) -> Result<BuiltService, ZoneLoadError> {
+        self.build_sharing(None)
+    }
+
+    /// [`build`](Self::build), but a `dns` service serves `zones` (already
+    /// loaded, e.g. by another stack instance's copy) instead of loading
+    /// its own.
+    pub fn build_sharing(&self, shared: Option<&Arc<ZoneSet>>) -> Result<BuiltService, ZoneLoadError> {
         let service: Box<dyn Service> = match self {
             ServiceConfig::Echo { port } => Box::new(Echo::new(*port)),
             ServiceConfig::Discard { port } => Box::new(Discard::new(*port)),
             ServiceConfig::Iperf3 { port } => Box::new(Iperf3::new(*port)),
             ServiceConfig::Dns { port, zones, max_udp_payload, tcp_idle_timeout, max_tcp_connections } => {
-                let sources = zones
-                    .iter()
-                    .map(|z| ZoneSource { file: z.file.clone(), origin: z.origin.clone() })
-                    .collect();
-                let (set, summary) = ZoneSet::load(sources)?;
-                for w in &summary.warnings {
-                    tracing::warn!("{w}");
-                }
-                tracing::info!("dns: loaded {}", summary);
-                let set = Arc::new(set);
+                let set = match shared {
+                    Some(set) => Arc::clone(set),
+                    None => {
+                        let sources = zones
+                            .iter()
+                            .map(|z| ZoneSource { file: z.file.clone(), origin: z.origin.clone() })
+                            .collect();
+                        let (set, summary) = ZoneSet::load(sources)?;
+                        for w in &summary.warnings {
+                            tracing::warn!("{w}");
+                        }
+                        tracing::info!("dns: loaded {}", summary);
+                        Arc::new(set)
+                    }
+                };
                 let settings = DnsSettings {
                     port: *port,
                     max_udp_payload: *max_udp_payload,
@@ -480,6 +498,8 @@ pub struct Overrides {
     pub pcap: Option<PathBuf>,
     /// `--metrics-port`.
     pub metrics_port: Option<u16>,
+    /// `--instances`.
+    pub instances: Option<usize>,
 }
 
 impl Config {
@@ -590,6 +610,19 @@ impl Config {
                 if let Some(max) = self.net.max_connections {
                     config.max_connections = max;
                 }
+                if let Some(n) = overrides.instances.or(self.net.instances) {
+                    if !(1..=256).contains(&n) {
+                        return Err(err(None, "net.instances", format!("{n} is outside 1..=256")));
+                    }
+                    config.instances = n;
+                }
+                if let Some(bytes) = self.net.udp_buffer {
+                    if bytes > (1 << 30) {
+                        return Err(err(None, "net.udp_buffer", format!("{bytes} is above 1073741824")));
+                    }
+                    config.udp_rcvbuf = bytes;
+                    config.udp_sndbuf = bytes;
+                }
                 StackChoice::Socket(config)
             }
             StackKind::Tap(interface) => {
@@ -617,6 +650,18 @@ impl Config {
                         Ipv4Config::Static { cidr, gateway }
                     }
                 };
+                for (key, set) in [
+                    ("net.instances", self.net.instances.is_some() || overrides.instances.is_some()),
+                    ("net.udp_buffer", self.net.udp_buffer.is_some()),
+                ] {
+                    if set {
+                        return Err(err(
+                            None,
+                            key,
+                            "applies to the socket stack only (`stack = \"socket\"`)".into(),
+                        ));
+                    }
+                }
                 let mtu = usize::from(self.net.mtu.unwrap_or(1500));
                 if !(576..=9000).contains(&mtu) {
                     return Err(err(None, "net.mtu", format!("{mtu} is outside 576..=9000")));
@@ -679,6 +724,22 @@ mod tests {
 
     fn resolve(text: &str) -> Result<Appliance, ConfigError> {
         Config::parse(text, "t.toml")?.resolve(text, "t.toml", &Overrides::default())
+    }
+
+    #[test]
+    fn socket_instances_and_udp_buffer_are_socket_stack_settings() {
+        let text = "[net]\nstack = \"socket\"\ninstances = 4\nudp_buffer = 1048576\n\n[[service]]\nkind = \"echo\"\n";
+        let a = resolve(text).unwrap();
+        let StackChoice::Socket(c) = a.stack else { panic!("socket stack expected") };
+        assert_eq!((c.instances, c.udp_rcvbuf, c.udp_sndbuf), (4, 1 << 20, 1 << 20));
+        let over = Overrides { instances: Some(2), ..Overrides::default() };
+        let a = Config::parse(text, "t").unwrap().resolve(text, "t", &over).unwrap();
+        assert!(matches!(a.stack, StackChoice::Socket(ref c) if c.instances == 2), "the flag wins");
+        let e = resolve("[net]\ninstances = 0\n\n[[service]]\nkind = \"echo\"\n").unwrap_err();
+        assert!(e.to_string().contains("net.instances"), "{e}");
+        let e = resolve("[net]\nstack = \"tap:t0\"\ninstances = 2\n\n[[service]]\nkind = \"echo\"\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("socket stack only"), "{e}");
     }
 
     #[test]

@@ -145,6 +145,10 @@ struct NetArgs {
     /// Serve Prometheus metrics on 127.0.0.1:PORT.
     #[arg(long)]
     metrics_port: Option<u16>,
+    /// Socket stack: run N shared-nothing instances (threads) on the same
+    /// ports with SO_REUSEPORT.
+    #[arg(long, value_name = "N")]
+    instances: Option<usize>,
 }
 
 impl NetArgs {
@@ -155,6 +159,7 @@ impl NetArgs {
             gateway: self.gateway,
             pcap: self.pcap.clone(),
             metrics_port: self.metrics_port,
+            instances: self.instances,
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 use crate::service::{Duration, Service};
 use crate::services::dns::{ZoneLoadError, ZoneSet};
 use crate::stack::direct::{DirectConfig, DirectStack};
-use crate::stack::socket::SocketStack;
+use crate::stack::socket::{Proto, run_instances};
 use crate::stack::{Clock, Shutdown};
 
 /// Why an appliance could not start or stopped with an error.
@@ -63,22 +63,41 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
     }
     let mut services: Vec<Box<dyn Service>> = Vec::with_capacity(appliance.services.len());
     let mut zone_sets = Vec::new();
+    // Per service: its zones, shared by every socket stack instance.
+    let mut shared: Vec<Option<Arc<ZoneSet>>> = Vec::with_capacity(appliance.services.len());
     for config in &appliance.services {
         let built = config.build()?;
         services.push(built.service);
-        zone_sets.extend(built.zones);
+        zone_sets.extend(built.zones.clone());
+        shared.push(built.zones);
     }
     // Dropped (thread stopped) when this function returns.
     let _reloader = Reloader::start(zone_sets).map_err(io_err("SIGHUP handler"))?;
     let names: Vec<String> = services.iter().map(|s| s.name().to_string()).collect();
     let result = match &appliance.stack {
         StackChoice::Socket(config) => {
-            let stack =
-                SocketStack::new(config.clone(), services, metrics).map_err(io_err("socket stack"))?;
-            for (service, proto, addr) in stack.bound() {
-                tracing::info!("{service}: {proto:?} {addr}");
-            }
-            stack.run(shutdown, Clock::new()).map_err(io_err("socket stack"))
+            // Instance 0 takes the services built above; the others build
+            // their own on their threads, sharing the loaded zones.
+            let build = |_instance: usize| -> io::Result<Vec<Box<dyn Service>>> {
+                appliance
+                    .services
+                    .iter()
+                    .zip(&shared)
+                    .map(|(config, zones)| {
+                        config.build_sharing(zones.as_ref()).map(|b| b.service).map_err(io::Error::other)
+                    })
+                    .collect()
+            };
+            let log_bound = |bound: &[(String, Proto, std::net::SocketAddr)]| {
+                for (service, proto, addr) in bound {
+                    tracing::info!("{service}: {proto:?} {addr}");
+                }
+                if config.instances > 1 {
+                    tracing::info!("socket stack: {} instances (SO_REUSEPORT)", config.instances);
+                }
+            };
+            run_instances(config, services, build, metrics, shutdown, log_bound)
+                .map_err(io_err("socket stack"))
         }
         StackChoice::Tap { interface, mtu, direct, pcap } => {
             let counters = metrics.interface(interface);

@@ -11,7 +11,7 @@ use std::time::Duration as StdDuration;
 
 use appliance::metrics::Metrics;
 use appliance::service::{ConnId, ConnInfo, Datagram, Instant, Listen, Net, Service};
-use appliance::stack::socket::{Proto, SocketConfig, SocketStack};
+use appliance::stack::socket::{Proto, SocketConfig, SocketStack, run_instances};
 use appliance::stack::{Clock, Shutdown, ShutdownTrigger};
 
 const LOCALHOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
@@ -415,11 +415,13 @@ fn udp_echo_round_trips() {
     let (n, _) = sock.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"unknown local -> false");
 
+    // Counters are added after each sendmmsg returns: read them once the
+    // stack has stopped, not racing the last answer.
+    stack.stop();
     let c = stack.metrics.service("uecho");
     assert_eq!(c.datagrams_rx.get(), 61);
     assert_eq!(c.datagrams_tx.get(), 61);
     assert_eq!(c.datagrams_dropped.get(), 1);
-    stack.stop();
 }
 
 #[test]
@@ -721,4 +723,166 @@ fn bind_errors_name_the_service_protocol_and_address() {
     assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
     let text = err.to_string();
     assert!(text.starts_with(&format!("busy: bind tcp 127.0.0.1:{port}: ")), "{text}");
+}
+
+// ------------------------------------------------------- UDP batching
+
+/// Answers every datagram with "LOCAL PAYLOAD": the address the stack says
+/// it arrived at, then the payload.
+struct WhoAmI;
+
+impl Service for WhoAmI {
+    fn name(&self) -> &str {
+        "whoami"
+    }
+    fn listen(&self) -> Listen {
+        Listen::udp(0)
+    }
+    fn on_datagram(&mut self, _: Instant, net: &mut dyn Net, d: Datagram<'_>) {
+        let mut answer = format!("{} ", d.local).into_bytes();
+        answer.extend_from_slice(d.payload);
+        net.send_datagram(d.local, d.peer, &answer);
+    }
+}
+
+fn whoami() -> Make {
+    Box::new(|| vec![Box::new(WhoAmI) as Box<dyn Service>])
+}
+
+/// Sends `per_client` datagrams from each of `clients` sockets to `server`
+/// (interleaved, all before reading), then checks that every socket gets
+/// exactly its own answers, from `server`, naming `server` as the local
+/// address. Loss-free on loopback: the stack's receive buffer holds the
+/// burst.
+fn burst(server: SocketAddr, bind: &str, clients: usize, per_client: usize) {
+    let socks: Vec<UdpSocket> = (0..clients).map(|_| UdpSocket::bind(bind).unwrap()).collect();
+    for seq in 0..per_client {
+        for (c, sock) in socks.iter().enumerate() {
+            sock.send_to(format!("c{c} q{seq}").as_bytes(), server).unwrap();
+        }
+    }
+    let mut buf = [0u8; 256];
+    for (c, sock) in socks.iter().enumerate() {
+        sock.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut seen = vec![false; per_client];
+        for _ in 0..per_client {
+            let (n, from) = sock.recv_from(&mut buf).expect("every query is answered");
+            assert_eq!(from, server, "answers come from the address asked");
+            let text = std::str::from_utf8(&buf[..n]).unwrap();
+            let rest = text
+                .strip_prefix(&format!("{server} c{c} q"))
+                .unwrap_or_else(|| panic!("client {c} got {text:?}"));
+            let seq: usize = rest.parse().unwrap();
+            assert!(!std::mem::replace(&mut seen[seq], true), "client {c}: answer {seq} twice");
+        }
+        assert!(seen.iter().all(|&s| s));
+    }
+}
+
+#[test]
+fn udp_bursts_larger_than_a_batch_are_all_answered_to_their_senders() {
+    let stack = start(SocketConfig { udp_batch: 8, ..config() }, whoami());
+    let server = stack.addr("whoami", Proto::Udp);
+    burst(server, "127.0.0.1:0", 6, 50);
+    stack.stop();
+    let c = stack.metrics.service("whoami");
+    assert_eq!(c.datagrams_rx.get(), 300);
+    assert_eq!(c.datagrams_tx.get(), 300);
+    assert_eq!(c.datagrams_dropped.get(), 0);
+}
+
+#[test]
+fn wildcard_udp_answers_from_the_address_each_datagram_came_to() {
+    let any = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+    let stack = start(SocketConfig { addr: any, udp_batch: 4, ..config() }, whoami());
+    let port = stack.addr("whoami", Proto::Udp).port();
+    for ip in ["127.0.0.1", "127.0.0.2", "127.0.0.3"] {
+        burst(SocketAddr::new(ip.parse().unwrap(), port), "127.0.0.1:0", 3, 5);
+    }
+    stack.stop();
+}
+
+/// A socket on IPv6 loopback, or None (printing why) when the host has none.
+fn ipv6_loopback() -> Option<UdpSocket> {
+    match UdpSocket::bind("[::1]:0") {
+        Ok(s) => Some(s),
+        Err(e) => {
+            println!("SKIPPED: no IPv6 loopback ({e})");
+            None
+        }
+    }
+}
+
+#[test]
+fn ipv6_udp_is_batched_and_addressed_too() {
+    if ipv6_loopback().is_none() {
+        return;
+    }
+    let v6 = std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    let stack = start(SocketConfig { addr: v6, udp_batch: 8, ..config() }, whoami());
+    burst(stack.addr("whoami", Proto::Udp), "[::1]:0", 4, 30);
+    stack.stop();
+
+    // The wildcard `::` socket learns each destination from IPV6_PKTINFO,
+    // for IPv6 peers and for IPv4 peers (as v4-mapped addresses).
+    let any = std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
+    let stack = start(SocketConfig { addr: any, udp_batch: 8, ..config() }, whoami());
+    let port = stack.addr("whoami", Proto::Udp).port();
+    burst(SocketAddr::new(v6, port), "[::1]:0", 3, 20);
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(PATIENCE)).unwrap();
+    sock.send_to(b"v4", ("127.0.0.1", port)).unwrap();
+    let mut buf = [0u8; 128];
+    let (n, from) = sock.recv_from(&mut buf).expect("the IPv4 query is answered");
+    assert_eq!(from, SocketAddr::new(LOCALHOST, port));
+    assert_eq!(&buf[..n], format!("[::ffff:127.0.0.1]:{port} v4").as_bytes());
+    stack.stop();
+}
+
+#[test]
+fn several_instances_share_the_ports_and_all_answer() {
+    init_tracing();
+    let metrics = Metrics::new();
+    let shutdown = Shutdown::new().unwrap();
+    let trigger = shutdown.trigger().unwrap();
+    let config = SocketConfig { instances: 3, udp_batch: 8, ..config() };
+    let (bound_tx, bound_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel();
+    let m = Arc::clone(&metrics);
+    thread::spawn(move || {
+        let build =
+            |_: usize| Ok(vec![Box::new(WhoAmI) as Box<dyn Service>, Box::new(UdpEcho) as Box<dyn Service>]);
+        let first = build(0).unwrap();
+        let result = run_instances(&config, first, build, &m, shutdown, |bound| {
+            let _ = bound_tx.send(bound.to_vec());
+        });
+        let _ = done_tx.send(result);
+    });
+    let bound = bound_rx.recv_timeout(PATIENCE).expect("all instances start");
+    let server = bound.iter().find(|(n, p, _)| n == "whoami" && *p == Proto::Udp).map(|b| b.2).unwrap();
+    assert_ne!(server.port(), 0);
+    // Many source ports: SO_REUSEPORT spreads them over the instances.
+    burst(server, "127.0.0.1:0", 16, 10);
+    trigger.fire();
+    done_rx.recv_timeout(PATIENCE).expect("run_instances returns").expect("and succeeds");
+    let c = metrics.service("whoami");
+    assert_eq!(c.datagrams_rx.get(), 160, "every instance counts into the same service counters");
+    assert_eq!(c.datagrams_tx.get(), 160);
+}
+
+#[test]
+fn instances_with_different_services_are_refused() {
+    init_tracing();
+    let metrics = Metrics::new();
+    let shutdown = Shutdown::new().unwrap();
+    let config = SocketConfig { instances: 2, ..config() };
+    // Instance 1 would listen for another service than instance 0.
+    let build = |i: usize| -> io::Result<Vec<Box<dyn Service>>> {
+        Ok(if i == 0 { vec![Box::new(WhoAmI)] } else { vec![Box::new(UdpEcho)] })
+    };
+    let first = build(0).unwrap();
+    let e =
+        run_instances(&config, first, build, &metrics, shutdown, |_| panic!("must not start")).unwrap_err();
+    assert!(e.to_string().contains("instance 1"), "{e}");
+    assert!(e.to_string().contains("same services"), "{e}");
 }

@@ -6,9 +6,26 @@
 //!   kernel sockets ◀──send/write/shutdown── Net (this module) ◀──calls───── Service
 //! ```
 //!
-//! - **UDP**: one socket per (service, port). A readable socket is drained in
-//!   bounded batches (so one busy socket cannot starve the rest) and every
-//!   datagram goes to [`Service::on_datagram`].
+//! - **UDP**: one socket per (service, port). A readable socket is read with
+//!   one `recvmmsg` of up to [`SocketConfig::udp_batch`] datagrams per
+//!   wake-up (so one busy socket cannot starve the rest) into preallocated
+//!   buffers, and every datagram goes to [`Service::on_datagram`]. What
+//!   services send with [`Net::send_datagram`] is queued and leaves in one
+//!   `sendmmsg` per batch: after each socket's receive batch, when the queue
+//!   is full, and before the loop sleeps. On a wildcard address (`0.0.0.0`,
+//!   `::`) every datagram carries its destination (IP_PKTINFO /
+//!   IPV6_PKTINFO), which becomes [`Datagram::local`], and answers leave from
+//!   that address. SO_RCVBUF/SO_SNDBUF are raised to
+//!   [`SocketConfig::udp_rcvbuf`]/[`udp_sndbuf`](SocketConfig::udp_sndbuf).
+//!   [`Net::send_datagram`] returns true once a datagram is queued; one the
+//!   kernel then refuses (send buffer full) is counted in
+//!   `datagrams_dropped`, and later sends through that socket go out at once,
+//!   each with its exact result, until one gets through (so a bulk sender
+//!   such as iperf3's still sees back-pressure).
+//! - **Several instances**: with [`SocketConfig::instances`] > 1,
+//!   [`run_instances`] runs that many shared-nothing stacks, one thread
+//!   each, whose sockets share their ports through SO_REUSEPORT (the kernel
+//!   spreads UDP flows and TCP connections over them).
 //! - **TCP**: one listener per (service, port); accepted streams get
 //!   `TCP_NODELAY` and a fresh [`ConnId`] that is never reused.
 //! - **Back-pressure in**: each connection keeps only the bytes the service
@@ -30,24 +47,25 @@
 //! The loop sleeps in `epoll_wait` until readiness, the earliest
 //! [`Service::poll_timeout`], or a linger deadline: an idle stack uses no CPU.
 
+use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown as HalfClose, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Shutdown as HalfClose, SocketAddr, SocketAddrV6};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
+mod sys;
+
 use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Registry, Token};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::{Clock, Shutdown};
 use crate::metrics::{Metrics, ServiceCounters};
 use crate::service::{ConnId, ConnInfo, Datagram, Duration, Instant, Net, Service};
 
-/// Datagrams read from one UDP socket per wake-up before moving on.
-const UDP_BUDGET: usize = 64;
 /// Connections accepted from one listener per wake-up before moving on.
 const ACCEPT_BUDGET: usize = 64;
 /// Read-and-offer rounds per connection per wake-up before moving on.
@@ -76,6 +94,18 @@ pub struct SocketConfig {
     /// [`Service::on_data`] at once (the per-connection receive buffer; what
     /// [`Net::recv_window`] returns).
     pub read_chunk: usize,
+    /// Datagrams per `recvmmsg` (read from one socket per wake-up before
+    /// moving on) and per `sendmmsg`.
+    pub udp_batch: usize,
+    /// SO_RCVBUF asked for every UDP socket, bytes (0: the kernel's
+    /// default). Beyond `net.core.rmem_max` it needs CAP_NET_ADMIN
+    /// (SO_RCVBUFFORCE); a smaller result is logged.
+    pub udp_rcvbuf: usize,
+    /// SO_SNDBUF asked for every UDP socket, bytes (0: the kernel's default).
+    pub udp_sndbuf: usize,
+    /// Stack instances for [`run_instances`]: each its own thread and its
+    /// own sockets on the same ports (SO_REUSEPORT when > 1).
+    pub instances: usize,
 }
 
 impl Default for SocketConfig {
@@ -84,6 +114,10 @@ impl Default for SocketConfig {
             addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
             max_connections: 10_000,
             read_chunk: 256 * 1024,
+            udp_batch: 64,
+            udp_rcvbuf: 4 << 20,
+            udp_sndbuf: 4 << 20,
+            instances: 1,
         }
     }
 }
@@ -117,7 +151,7 @@ pub struct SocketStack {
     /// Where TCP reads land (`read_chunk` bytes).
     scratch: Vec<u8>,
     /// Where UDP reads land.
-    udp_buf: Vec<u8>,
+    rx: sys::RecvBatch,
 }
 
 impl fmt::Debug for SocketStack {
@@ -149,6 +183,8 @@ struct Core {
     closed: Vec<(usize, ConnId)>,
     /// Linger deadlines of closing connections (stale entries are skipped).
     lingers: BinaryHeap<Reverse<(Instant, ConnId)>>,
+    /// Datagrams the services sent, waiting for `sendmmsg`.
+    tx: sys::SendBatch,
     now: Instant,
     shutting_down: bool,
 }
@@ -157,8 +193,13 @@ struct UdpEntry {
     service: usize,
     socket: UdpSocket,
     local: SocketAddr,
+    /// Bound to a wildcard address: datagrams carry their destination.
+    pktinfo: bool,
     /// The socket may still hold datagrams (edge-triggered readiness).
     pending: bool,
+    /// The last flush through it found the send buffer full: later sends
+    /// are flushed at once, so the service learns of drops (back-pressure).
+    send_blocked: Cell<bool>,
 }
 
 struct ListenerEntry {
@@ -225,6 +266,31 @@ impl SocketStack {
     /// `echo: bind tcp 127.0.0.1:7: Address already in use (os error 98)`.
     /// Port 0 binds an ephemeral port; see [`bound`](SocketStack::bound).
     pub fn new(config: SocketConfig, services: Vec<Box<dyn Service>>, metrics: &Metrics) -> io::Result<Self> {
+        Self::bind(config, services, metrics, None)
+    }
+
+    /// [`new`](Self::new), or with `ports` (the [`bound`](Self::bound) list
+    /// of the first instance) another instance on exactly those ports.
+    fn bind(
+        config: SocketConfig,
+        services: Vec<Box<dyn Service>>,
+        metrics: &Metrics,
+        ports: Option<&[(String, Proto, SocketAddr)]>,
+    ) -> io::Result<Self> {
+        let reuse_port = config.instances > 1;
+        let mut fixed = ports.map(|p| p.iter());
+        let mut target = |name: &str, proto: Proto, port: u16| -> io::Result<SocketAddr> {
+            let Some(it) = fixed.as_mut() else {
+                return Ok(SocketAddr::new(config.addr, port));
+            };
+            match it.next() {
+                Some((n, p, addr)) if n == name && *p == proto => Ok(*addr),
+                _ => Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{name}: {proto} port {port}: instances must run the same services"),
+                )),
+            }
+        };
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let mut names = Vec::with_capacity(services.len());
@@ -235,14 +301,26 @@ impl SocketStack {
             let name = service.name().to_string();
             let listen = service.listen();
             for port in listen.udp {
-                let addr = SocketAddr::new(config.addr, port);
-                let socket = UdpSocket::bind(addr).map_err(|e| bind_error(&name, Proto::Udp, addr, e))?;
+                let addr = target(&name, Proto::Udp, port)?;
+                let socket = open_udp(addr, reuse_port, &config)
+                    .map_err(|e| bind_error(&name, Proto::Udp, addr, e))?;
                 let local = socket.local_addr().map_err(|e| bind_error(&name, Proto::Udp, addr, e))?;
-                udp.push(UdpEntry { service: index, socket, local, pending: true });
+                let pktinfo = local.ip().is_unspecified();
+                let socket = UdpSocket::from_std(socket);
+                udp.push(UdpEntry {
+                    service: index,
+                    socket,
+                    local,
+                    pktinfo,
+                    pending: true,
+                    send_blocked: Cell::new(false),
+                });
             }
             for port in listen.tcp {
-                let addr = SocketAddr::new(config.addr, port);
-                let listener = TcpListener::bind(addr).map_err(|e| bind_error(&name, Proto::Tcp, addr, e))?;
+                let addr = target(&name, Proto::Tcp, port)?;
+                let listener = sys::bind_tcp(addr, reuse_port)
+                    .map(TcpListener::from_std)
+                    .map_err(|e| bind_error(&name, Proto::Tcp, addr, e))?;
                 let local = listener.local_addr().map_err(|e| bind_error(&name, Proto::Tcp, addr, e))?;
                 tcp.push(ListenerEntry { service: index, listener, local, pending: true, retry_at: None });
             }
@@ -275,11 +353,12 @@ impl SocketStack {
                 ready: VecDeque::new(),
                 closed: Vec::new(),
                 lingers: BinaryHeap::new(),
+                tx: sys::SendBatch::new(config.udp_batch),
                 now: Instant::ZERO,
                 shutting_down: false,
             },
             scratch: vec![0; read_chunk],
-            udp_buf: vec![0; MAX_DATAGRAM],
+            rx: sys::RecvBatch::new(config.udp_batch, MAX_DATAGRAM),
         })
     }
 
@@ -301,6 +380,8 @@ impl SocketStack {
         let mut events = Events::with_capacity(1024);
         let mut stop_at: Option<Instant> = None;
         loop {
+            // Whatever the last round's callbacks sent leaves before we sleep.
+            self.core.flush_datagrams();
             let now = clock.now();
             self.core.now = now;
             let timeout = self.next_timeout(now, stop_at);
@@ -366,7 +447,8 @@ impl SocketStack {
         next.map(|t| Clock::until(now, t))
     }
 
-    /// Drains readable UDP sockets, at most [`UDP_BUDGET`] datagrams each.
+    /// Reads one batch from every readable UDP socket, hands each datagram
+    /// to its service, and sends what they answered.
     fn receive_datagrams(&mut self) {
         for i in 0..self.core.udp.len() {
             let Some(entry) = self.core.udp.get(i) else {
@@ -375,38 +457,51 @@ impl SocketStack {
             if !entry.pending {
                 continue;
             }
-            let mut drained = false;
-            for _ in 0..UDP_BUDGET {
-                let Some(entry) = self.core.udp.get(i) else {
-                    return;
-                };
-                let (service, local) = (entry.service, entry.local);
-                match entry.socket.recv_from(&mut self.udp_buf) {
-                    Ok((n, peer)) => {
-                        let c = &self.core.counters[service];
-                        c.datagrams_rx.inc();
-                        c.bytes_rx.add(n as u64);
-                        let dgram = Datagram { local, peer, payload: &self.udp_buf[..n] };
-                        let now = self.core.now;
-                        call(&mut self.services, &mut self.core, service, |s, net| {
-                            s.on_datagram(now, net, dgram)
-                        });
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        drained = true;
-                        break;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        warn!(service = %self.core.names[service], %local, "udp recv: {e}");
-                        self.core.counters[service].errors.inc();
-                    }
+            let (service, local, pktinfo) = (entry.service, entry.local, entry.pktinfo);
+            let drained = match self.rx.recv(entry.socket.as_raw_fd(), pktinfo) {
+                Ok(n) => {
+                    self.deliver(service, local, n);
+                    // Fewer than asked for: the queue is empty now, and a
+                    // datagram arriving later raises a new edge.
+                    n < self.rx.capacity()
                 }
-            }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
+                Err(e) => {
+                    // Socket errors are reported once; read again next round.
+                    warn!(service = %self.core.names[service], %local, "udp recv: {e}");
+                    self.core.counters[service].errors.inc();
+                    false
+                }
+            };
+            self.core.flush_datagrams();
             if drained && let Some(entry) = self.core.udp.get_mut(i) {
                 entry.pending = false;
             }
         }
+    }
+
+    /// Hands the `n` datagrams in `rx` that socket `local` received to `service`.
+    fn deliver(&mut self, service: usize, local: SocketAddr, n: usize) {
+        let now = self.core.now;
+        let (mut count, mut bytes) = (0u64, 0u64);
+        for k in 0..n {
+            let Some(d) = self.rx.get(k) else {
+                break;
+            };
+            let Some(peer) = d.peer.filter(|_| !d.truncated) else {
+                debug!(service = %self.core.names[service], %local, "udp: truncated or unaddressed datagram dropped");
+                self.core.counters[service].datagrams_dropped.inc();
+                continue;
+            };
+            count += 1;
+            bytes += d.payload.len() as u64;
+            let local = d.dest.map_or(local, |dest| dest_addr(dest, local.port()));
+            let dgram = Datagram { local, peer, payload: d.payload };
+            call(&mut self.services, &mut self.core, service, |s, net| s.on_datagram(now, net, dgram));
+        }
+        let c = &self.core.counters[service];
+        c.datagrams_rx.add(count);
+        c.bytes_rx.add(bytes);
     }
 
     /// Accepts from readable listeners, at most [`ACCEPT_BUDGET`] each.
@@ -711,6 +806,7 @@ impl SocketStack {
             call(&mut self.services, &mut self.core, i, |s, net| s.on_shutdown(now, net));
         }
         self.flush_closed();
+        self.core.flush_datagrams();
         for mut l in std::mem::take(&mut self.core.listeners) {
             let _ = self.core.registry.deregister(&mut l.listener);
         }
@@ -743,6 +839,97 @@ impl SocketStack {
         self.flush_closed();
         debug!("socket stack stopped");
     }
+}
+
+/// Runs [`SocketConfig::instances`] socket stacks until `shutdown` fires
+/// (SIGINT/SIGTERM or a trigger), and returns once all have stopped.
+///
+/// Instance 0 runs `services` on the calling thread, the others on threads
+/// of their own; they share nothing but their ports (SO_REUSEPORT: the
+/// kernel spreads UDP flows and TCP connections over the sockets) and
+/// `metrics` (per-service counters, updated once per batch). `build(i)`
+/// makes instance `i`'s (i ≥ 1) services on that instance's thread
+/// (services are not `Send`); they must be the same services in the same
+/// order as `services`.
+/// Port 0 gives every instance the port the first one got. `bound` hears
+/// the addresses once every instance is listening. If an instance cannot
+/// start, all stop and the first error is returned.
+pub fn run_instances<B>(
+    config: &SocketConfig,
+    services: Vec<Box<dyn Service>>,
+    build: B,
+    metrics: &Metrics,
+    shutdown: Shutdown,
+    bound: impl FnOnce(&[(String, Proto, SocketAddr)]),
+) -> io::Result<()>
+where
+    B: Fn(usize) -> io::Result<Vec<Box<dyn Service>>> + Sync,
+{
+    let first = SocketStack::new(config.clone(), services, metrics)?;
+    let ports = first.bound();
+    let extra = config.instances.max(1) - 1;
+    let mut stops = Vec::with_capacity(extra);
+    let mut shutdowns = Vec::with_capacity(extra);
+    for _ in 0..extra {
+        let s = Shutdown::new()?;
+        stops.push(s.trigger()?);
+        shutdowns.push(s);
+    }
+    let (build, ports) = (&build, &ports);
+    std::thread::scope(|scope| {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
+        let mut threads = Vec::with_capacity(extra);
+        for (i, stop) in (1..).zip(shutdowns) {
+            let ready = ready_tx.clone();
+            let thread = std::thread::Builder::new().name(format!("socket-stack-{i}")).spawn_scoped(
+                scope,
+                move || {
+                    let stack = build(i).and_then(|services| {
+                        SocketStack::bind(config.clone(), services, metrics, Some(ports))
+                    });
+                    match stack {
+                        Ok(stack) => {
+                            let _ = ready.send(Ok(()));
+                            stack.run(stop, Clock::new())
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(io::Error::new(e.kind(), format!("instance {i}: {e}"))));
+                            Ok(())
+                        }
+                    }
+                },
+            );
+            match thread {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                }
+            }
+        }
+        drop(ready_tx);
+        let started: io::Result<()> = ready_rx.iter().take(extra).collect();
+        let result = match started {
+            Ok(()) => {
+                bound(ports);
+                first.run(shutdown, Clock::new())
+            }
+            Err(e) => Err(e),
+        };
+        for stop in &stops {
+            stop.fire();
+        }
+        let mut result = result;
+        for t in threads {
+            let r = t.join().unwrap_or_else(|_| Err(io::Error::other("a socket stack instance panicked")));
+            if let Err(e) = r {
+                warn!("socket stack instance: {e}");
+                if result.is_ok() {
+                    result = Err(e);
+                }
+            }
+        }
+        result
+    })
 }
 
 /// Calls service `index` with the stack state lent to it as its [`Net`].
@@ -910,7 +1097,7 @@ impl Core {
         let Some(conn) = self.conns.get(&id) else {
             return;
         };
-        if let Err(e) = set_linger_zero(&conn.stream) {
+        if let Err(e) = sys::set_linger_zero(&conn.stream) {
             debug!(conn = id.0, "SO_LINGER: {e}");
         }
         self.remove(id, Gone::Clean);
@@ -950,42 +1137,109 @@ impl Core {
         self.conns.get_mut(&id).filter(|c| c.service == service && c.state == State::Open)
     }
 
-    /// The UDP socket a service sends from `local` through.
-    fn udp_for(&self, service: usize, local: SocketAddr) -> Option<&UdpEntry> {
-        let exact = |u: &&UdpEntry| u.local == local;
-        let same_port = |u: &&UdpEntry| {
+    /// Sends the queued datagrams; counts what left and what was dropped.
+    fn flush_datagrams(&mut self) {
+        if self.tx.is_empty() {
+            return;
+        }
+        let udp = &self.udp;
+        let (counters, names) = (&self.counters, &self.names);
+        let (mut sent, mut sent_bytes, mut dropped) = (0u64, 0u64, 0u64);
+        let mut last = usize::MAX;
+        let account = |last: usize, sent: &mut u64, bytes: &mut u64, dropped: &mut u64| {
+            if let Some(c) = udp.get(last).and_then(|u| counters.get(u.service)) {
+                c.datagrams_tx.add(std::mem::take(sent));
+                c.bytes_tx.add(std::mem::take(bytes));
+                c.datagrams_dropped.add(std::mem::take(dropped));
+            }
+        };
+        self.tx.flush(
+            |socket| udp.get(socket).map(|u| u.socket.as_raw_fd()),
+            |socket, result| {
+                if socket != last {
+                    account(last, &mut sent, &mut sent_bytes, &mut dropped);
+                    last = socket;
+                }
+                let Some(entry) = udp.get(socket) else {
+                    return;
+                };
+                match result {
+                    Ok(n) => {
+                        sent += 1;
+                        sent_bytes += n as u64;
+                        entry.send_blocked.set(false);
+                    }
+                    Err(e) => {
+                        dropped += 1;
+                        if e.kind() == io::ErrorKind::WouldBlock || e.raw_os_error() == Some(libc::ENOBUFS) {
+                            entry.send_blocked.set(true);
+                        } else {
+                            debug!(service = %names[entry.service], local = %entry.local, "sendmmsg: {e}");
+                        }
+                    }
+                }
+            },
+        );
+        account(last, &mut sent, &mut sent_bytes, &mut dropped);
+    }
+
+    /// The index of the UDP socket a service sends from `local` through.
+    fn udp_for(&self, service: usize, local: SocketAddr) -> Option<usize> {
+        let exact = |(_, u): &(usize, &UdpEntry)| u.local == local;
+        let same_port = |(_, u): &(usize, &UdpEntry)| {
             u.local.port() == local.port()
                 && u.local.is_ipv4() == local.is_ipv4()
                 && (u.local.ip().is_unspecified() || local.ip().is_unspecified())
         };
-        let own = |u: &&UdpEntry| u.service == service;
-        let udp = &self.udp;
-        udp.iter()
+        let own = |(_, u): &(usize, &UdpEntry)| u.service == service;
+        let udp = || self.udp.iter().enumerate();
+        udp()
             .filter(own)
             .find(exact)
-            .or_else(|| udp.iter().find(exact))
-            .or_else(|| udp.iter().filter(own).find(same_port))
+            .or_else(|| udp().find(exact))
+            .or_else(|| udp().filter(own).find(same_port))
+            .map(|(i, _)| i)
     }
 }
 
-/// SO_LINGER with a zero timeout: closing the socket sends RST.
-fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
-    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
-    let len = libc::socklen_t::try_from(size_of::<libc::linger>())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: the fd belongs to `stream`, which is alive for the whole call;
-    // the pointer and length describe an initialized `libc::linger` on the
-    // stack that outlives the call, and setsockopt only reads it.
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&raw const linger).cast(),
-            len,
-        )
-    };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+/// A UDP socket on `addr` with the buffers and options `config` asks for.
+fn open_udp(addr: SocketAddr, reuse_port: bool, config: &SocketConfig) -> io::Result<std::net::UdpSocket> {
+    let socket = sys::bind_udp(addr, reuse_port)?;
+    if addr.ip().is_unspecified() {
+        sys::enable_pktinfo(&socket, addr.is_ipv6())?;
+    }
+    let sizes = [
+        ("SO_RCVBUF", libc::SO_RCVBUF, libc::SO_RCVBUFFORCE, config.udp_rcvbuf),
+        ("SO_SNDBUF", libc::SO_SNDBUF, libc::SO_SNDBUFFORCE, config.udp_sndbuf),
+    ];
+    for (label, option, force, want) in sizes {
+        if want == 0 {
+            continue;
+        }
+        let want = libc::c_int::try_from(want).unwrap_or(libc::c_int::MAX / 2);
+        // The kernel stores (and reports) twice what was asked, for its
+        // bookkeeping, capped at net.core.[rw]mem_max unless forced.
+        let got = |s: &std::net::UdpSocket| sys::int_option(s, libc::SOL_SOCKET, option).unwrap_or(0) / 2;
+        if sys::set_int_option(&socket, libc::SOL_SOCKET, option, want).is_err() || got(&socket) < want {
+            let _ = sys::set_int_option(&socket, libc::SOL_SOCKET, force, want);
+        }
+        let have = got(&socket);
+        if have < want {
+            info!(%addr, "udp {label}: asked for {want} bytes, the kernel gave {have} (raise net.core.*mem_max)");
+        }
+    }
+    Ok(socket)
+}
+
+/// Our address a datagram came to: its destination IP on the socket's
+/// port; link-local IPv6 addresses get the receiving interface as scope.
+fn dest_addr(dest: sys::Dest, port: u16) -> SocketAddr {
+    match dest.ip {
+        IpAddr::V6(ip) if ip.is_unicast_link_local() => {
+            SocketAddr::V6(SocketAddrV6::new(ip, port, 0, dest.ifindex))
+        }
+        ip => SocketAddr::new(ip, port),
+    }
 }
 
 /// The [`Net`] a service sees: the stack state, on behalf of one service.
@@ -996,30 +1250,31 @@ struct Ctx<'a> {
 
 impl Net for Ctx<'_> {
     fn send_datagram(&mut self, local: SocketAddr, peer: SocketAddr, payload: &[u8]) -> bool {
-        let core = &*self.core;
-        let c = &core.counters[self.service];
-        let Some(entry) = core.udp_for(self.service, local) else {
+        let core = &mut *self.core;
+        let Some(index) = core.udp_for(self.service, local) else {
             debug!(service = %core.names[self.service], %local, "send_datagram: no such local socket");
-            c.datagrams_dropped.inc();
+            core.counters[self.service].datagrams_dropped.inc();
             return false;
         };
-        loop {
-            match entry.socket.send_to(payload, peer) {
-                Ok(n) => {
-                    c.datagrams_tx.inc();
-                    c.bytes_tx.add(n as u64);
-                    return true;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    if e.kind() != io::ErrorKind::WouldBlock {
-                        debug!(service = %core.names[self.service], %local, %peer, "send_to: {e}");
-                    }
-                    c.datagrams_dropped.inc();
-                    return false;
-                }
-            }
+        let Some(entry) = core.udp.get(index) else {
+            return false;
+        };
+        let source = (entry.pktinfo && !local.ip().is_unspecified()).then(|| sys::Dest {
+            ip: local.ip(),
+            ifindex: match local {
+                SocketAddr::V6(a) => a.scope_id(),
+                SocketAddr::V4(_) => 0,
+            },
+        });
+        let blocked = entry.send_blocked.get();
+        core.tx.push(index, peer, source, payload);
+        if blocked || core.tx.is_full() {
+            // A full send buffer last time: send now, so that a drop shows
+            // in the result and a bulk sender backs off.
+            core.flush_datagrams();
+            return core.udp.get(index).is_some_and(|u| !u.send_blocked.get());
         }
+        true
     }
 
     fn write(&mut self, conn: ConnId, data: &[u8]) -> usize {
