@@ -22,3 +22,12 @@ mkdir -p corpus/dns_zone
 find ../dns ../appliance/tests -name '*.zone' -exec cp {} corpus/dns_zone/ \; 2>/dev/null || true
 printf '$ORIGIN example.\n$TTL 1h\n@ SOA ns hostmaster 1 2h 1h 1w 1h\n  NS ns\nns A 192.0.2.1\n*.w TXT "a\\"b" c\n$GENERATE 1-4 h$ A 10.0.0.$\n' > corpus/dns_zone/seed.zone
 echo "seeded corpus/dns_zone"
+
+# The HTTP request path's corpus: byte 0 picks the write room, byte 1 the
+# split step, then the stream (see fuzz_targets/http_request.rs).
+mkdir -p corpus/http_request
+printf '\000\377GET / HTTP/1.1\r\nHost: x\r\n\r\n' > corpus/http_request/get
+printf '\001\003GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=10-99\r\n\r\nHEAD /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' > corpus/http_request/pipelined
+printf '\002\007POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbodyGET /sub HTTP/1.1\r\nHost: x\r\nIf-None-Match: "x", *\r\n\r\n' > corpus/http_request/post
+printf '\003\001GET /%%2e%%2e/etc/passwd?q HTTP/1.1\r\nHost: [::1]:80\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' > corpus/http_request/escape
+echo "seeded corpus/http_request"

@@ -4,6 +4,7 @@
 pub mod discard;
 pub mod dns;
 pub mod echo;
+pub mod http;
 pub mod iperf3;
 
 #[cfg(test)]
