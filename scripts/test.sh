@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs the Debian packages the tests drive
-# (real peers: iperf3, tshark, ping, ip, dnsmasq, dig, kdig, NSD, Knot) when
+# (real peers: iperf3, tshark, ping, ip, dnsmasq, dig, kdig, NSD, Knot,
+# curl, openssl, gnutls-cli) when
 # missing, then runs format, lint and every test of the workspace.
 #
 #   bash scripts/test.sh
@@ -20,6 +21,9 @@ command -v dig >/dev/null || need+=(bind9-dnsutils)
 command -v kdig >/dev/null || need+=(knot-dnsutils)
 [ -x /usr/sbin/nsd ] || need+=(nsd)
 [ -x /usr/sbin/knotd ] || need+=(knot)
+command -v curl >/dev/null || need+=(curl)
+command -v openssl >/dev/null || need+=(openssl)
+command -v gnutls-cli >/dev/null || need+=(gnutls-bin)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "== installing ${need[*]}"

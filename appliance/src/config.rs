@@ -22,6 +22,14 @@
 //! kind = "dns"              # authoritative DNS; SIGHUP reloads the zones
 //! port = 53
 //! zones = [{ file = "example.test.zone", origin = "example.test." }]
+//! tls_port = 853            # DNS over TLS too (RFC 7858)
+//!
+//! [[service]]
+//! kind = "https"            # a static site over TLS (Tls<Http>)
+//! root = "site"
+//! http_port = 80            # plain HTTP that redirects to HTTPS
+//! [service.tls]
+//! certificates = [{ cert = "site.crt", key = "site.key" }]
 //! ```
 
 use std::fmt;
@@ -35,9 +43,11 @@ use smoltcp::wire::{EthernetAddress, Ipv4Cidr, Ipv6Cidr};
 
 use crate::service::Service;
 use crate::services::dns::{Dns, DnsSettings, ZoneLoadError, ZoneSet, ZoneSource};
+use crate::services::http::{Http, HttpOptions, Redirect, Site, SiteError, SiteMode};
 use crate::services::{discard::Discard, echo::Echo, iperf3::Iperf3};
 use crate::stack::direct::{DirectConfig, Ipv4Config};
 use crate::stack::socket::SocketConfig;
+use crate::tls::{Tls, TlsOptions};
 
 /// The config used when `appliance run` is given no file: echo, discard and
 /// an iperf3 server on host sockets at 127.0.0.1 (unprivileged ports).
@@ -144,7 +154,157 @@ pub enum ServiceConfig {
         /// The most TCP connections at once; beyond it new ones are closed (default 256).
         #[serde(default = "max_tcp_connections")]
         max_tcp_connections: usize,
+        /// Also serve DNS over TLS (RFC 7858) on this TCP port (usually 853).
+        tls_port: Option<u16>,
+        /// `[service.tls]`: the DNS-over-TLS certificates.
+        #[serde(default)]
+        tls: TlsConfig,
     },
+    /// A static site over HTTPS (`Tls<Http>`), optionally with a plain-HTTP
+    /// listener that redirects to it.
+    Https {
+        /// The HTTPS port (default 443).
+        #[serde(default = "port_https")]
+        port: u16,
+        /// The document root, loaded into memory at start.
+        root: PathBuf,
+        /// Read files from disk per request instead of loading them at start.
+        #[serde(default)]
+        from_disk: bool,
+        /// A plain-HTTP port whose every request is redirected to HTTPS.
+        http_port: Option<u16>,
+        /// `[service.tls]`: certificates and client authentication.
+        #[serde(default)]
+        tls: TlsConfig,
+    },
+}
+
+/// `[service.tls]`: a TLS listener's certificates, client authentication
+/// and limits.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chains and keys (PEM), chosen by SNI; the first is the
+    /// default. None: a self-signed certificate for `names` (with a warning).
+    #[serde(default)]
+    pub certificates: Vec<CertConfig>,
+    /// The names a generated self-signed certificate covers (default `localhost`).
+    #[serde(default = "self_signed_names")]
+    pub names: Vec<String>,
+    /// Verify client certificates against the CAs in this PEM file (mutual TLS).
+    pub client_ca: Option<PathBuf>,
+    /// With `client_ca`: refuse clients without a certificate (default true).
+    #[serde(default = "yes")]
+    pub client_auth_required: bool,
+    /// Seconds from accept to a finished handshake before the connection is reset (default 10).
+    #[serde(default = "handshake_timeout")]
+    pub handshake_timeout: Seconds,
+    /// Most handshakes in progress at once; beyond it new connections are reset (default 1024).
+    #[serde(default = "max_handshakes")]
+    pub max_handshakes: usize,
+    /// Entries of the server-side session cache (0: none; default 1024).
+    #[serde(default = "session_cache")]
+    pub session_cache: usize,
+    /// Issue session tickets for resumption (default true).
+    #[serde(default = "yes")]
+    pub tickets: bool,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            certificates: Vec::new(),
+            names: self_signed_names(),
+            client_ca: None,
+            client_auth_required: true,
+            handshake_timeout: handshake_timeout(),
+            max_handshakes: max_handshakes(),
+            session_cache: session_cache(),
+            tickets: true,
+        }
+    }
+}
+
+/// One certificate chain and its private key, as PEM files.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertConfig {
+    /// The chain, end entity first.
+    pub cert: PathBuf,
+    /// Its private key (PKCS#8, SEC1 or PKCS#1).
+    pub key: PathBuf,
+}
+
+impl TlsConfig {
+    /// Builds the adapter for `inner` on `port`, loading or generating the
+    /// certificates; a generated one is logged as a warning.
+    fn wrap<S: Service + 'static>(
+        &self,
+        inner: S,
+        port: u16,
+        alpn: &[&[u8]],
+    ) -> Result<Box<dyn Service>, BuildError> {
+        let settings = tls_glue::config::ServerSettings {
+            identities: self
+                .certificates
+                .iter()
+                .map(|c| tls_glue::config::Identity {
+                    cert_pem_path: c.cert.clone(),
+                    key_pem_path: c.key.clone(),
+                })
+                .collect(),
+            self_signed_names: self.names.clone(),
+            alpn: alpn.iter().map(|p| p.to_vec()).collect(),
+            client_ca: self.client_ca.clone(),
+            client_auth_required: self.client_auth_required,
+            session_cache_entries: self.session_cache,
+            tickets: self.tickets,
+            ..Default::default()
+        };
+        let (config, source) = settings.build()?;
+        if let tls_glue::config::CertSource::SelfSigned(_) = source {
+            tracing::warn!(
+                "{}: no certificate configured; serving a self-signed certificate for {} that clients will not trust",
+                inner.name(),
+                self.names.join(", ")
+            );
+        }
+        let options = TlsOptions {
+            ports: vec![port],
+            handshake_timeout: self.handshake_timeout.duration(),
+            max_handshakes: self.max_handshakes,
+            ..TlsOptions::default()
+        };
+        Ok(Box::new(Tls::new(inner, config, options)))
+    }
+
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        let t = self.handshake_timeout.0;
+        if !(t > 0.0 && t <= 600.0) {
+            return Err(("tls.handshake_timeout", format!("{t} is outside 0 < seconds <= 600")));
+        }
+        if self.max_handshakes == 0 {
+            return Err(("tls.max_handshakes", "0 would refuse every connection".into()));
+        }
+        if self.certificates.is_empty() && self.names.is_empty() {
+            return Err(("tls.names", "no certificates and no names for a self-signed one".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Building a service failed: its zones, site or certificates.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A `dns` service's zones did not load.
+    #[error("zones did not load:\n{0}")]
+    Zones(#[from] ZoneLoadError),
+    /// An `https` service's site did not load.
+    #[error(transparent)]
+    Site(#[from] SiteError),
+    /// Certificates or keys did not load.
+    #[error("TLS: {0}")]
+    Tls(#[from] tls_glue::config::ConfigError),
 }
 
 /// One zone of a `dns` service: its file and, optionally, its origin.
@@ -214,6 +374,24 @@ fn port_iperf3() -> u16 {
 fn port_dns() -> u16 {
     53
 }
+fn port_https() -> u16 {
+    443
+}
+fn yes() -> bool {
+    true
+}
+fn self_signed_names() -> Vec<String> {
+    vec!["localhost".into()]
+}
+fn handshake_timeout() -> Seconds {
+    Seconds(10.0)
+}
+fn max_handshakes() -> usize {
+    1024
+}
+fn session_cache() -> usize {
+    1024
+}
 fn max_udp_payload() -> u16 {
     crate::services::dns::DEFAULT_MAX_UDP_PAYLOAD
 }
@@ -224,36 +402,47 @@ fn max_tcp_connections() -> usize {
     crate::services::dns::DEFAULT_MAX_TCP_CONNECTIONS
 }
 
-/// A service ready to run, and the zones SIGHUP reloads if it is a `dns` one.
+/// The services one `[[service]]` table runs, and the zones SIGHUP reloads
+/// if it is a `dns` one.
 pub struct BuiltService {
-    /// The service.
-    pub service: Box<dyn Service>,
+    /// The services: one, or with TLS or a redirect listener, two.
+    pub services: Vec<Box<dyn Service>>,
     /// A `dns` service's zones.
     pub zones: Option<Arc<ZoneSet>>,
 }
 
 impl fmt::Debug for BuiltService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BuiltService").field("service", &self.service.name()).finish_non_exhaustive()
+        let names: Vec<&str> = self.services.iter().map(|s| s.name()).collect();
+        f.debug_struct("BuiltService").field("services", &names).finish_non_exhaustive()
     }
 }
 
 impl ServiceConfig {
-    /// Builds the service this table describes; a `dns` service loads its
-    /// zones here (every error names file:line:column).
-    pub fn build(&self) -> Result<BuiltService, ZoneLoadError> {
+    /// Builds the services this table describes; a `dns` service loads its
+    /// zones here (every error names file:line:column), an `https` one its
+    /// site and certificates.
+    pub fn build(&self) -> Result<BuiltService, BuildError> {
         self.build_sharing(None)
     }
 
     /// [`build`](Self::build), but a `dns` service serves `zones` (already
     /// loaded, e.g. by another stack instance's copy) instead of loading
     /// its own.
-    pub fn build_sharing(&self, shared: Option<&Arc<ZoneSet>>) -> Result<BuiltService, ZoneLoadError> {
+    pub fn build_sharing(&self, shared: Option<&Arc<ZoneSet>>) -> Result<BuiltService, BuildError> {
         let service: Box<dyn Service> = match self {
             ServiceConfig::Echo { port } => Box::new(Echo::new(*port)),
             ServiceConfig::Discard { port } => Box::new(Discard::new(*port)),
             ServiceConfig::Iperf3 { port } => Box::new(Iperf3::new(*port)),
-            ServiceConfig::Dns { port, zones, max_udp_payload, tcp_idle_timeout, max_tcp_connections } => {
+            ServiceConfig::Dns {
+                port,
+                zones,
+                max_udp_payload,
+                tcp_idle_timeout,
+                max_tcp_connections,
+                tls_port,
+                tls,
+            } => {
                 let set = match shared {
                     Some(set) => Arc::clone(set),
                     None => {
@@ -275,28 +464,71 @@ impl ServiceConfig {
                     tcp_idle_timeout: tcp_idle_timeout.duration(),
                     max_tcp_connections: *max_tcp_connections,
                 };
-                return Ok(BuiltService {
-                    service: Box::new(Dns::with_zones(settings, Arc::clone(&set))),
-                    zones: Some(set),
-                });
+                let mut services: Vec<Box<dyn Service>> =
+                    vec![Box::new(Dns::with_zones(settings, Arc::clone(&set)))];
+                if let Some(tls_port) = tls_port {
+                    // RFC 7858 over the same zones; "dot" is its ALPN id (RFC 8310).
+                    services.push(tls.wrap(
+                        Dns::with_zones(settings, Arc::clone(&set)),
+                        *tls_port,
+                        &[b"dot"],
+                    )?);
+                }
+                return Ok(BuiltService { services, zones: Some(set) });
+            }
+            ServiceConfig::Https { port, root, from_disk, http_port, tls } => {
+                let mode = if *from_disk { SiteMode::Disk } else { SiteMode::Memory };
+                let site = Site::load(root, mode)?;
+                tracing::info!(
+                    "https: site {} ({} file(s), {} bytes{})",
+                    root.display(),
+                    site.files(),
+                    site.total_bytes(),
+                    if *from_disk { ", served from disk" } else { " in memory" }
+                );
+                let http = Http::new(Arc::new(site), HttpOptions { port: *port, ..HttpOptions::default() });
+                let mut services = vec![tls.wrap(http, *port, &[b"http/1.1"])?];
+                if let Some(http_port) = http_port {
+                    services.push(Box::new(Redirect::new(*http_port, *port)));
+                }
+                return Ok(BuiltService { services, zones: None });
             }
         };
-        Ok(BuiltService { service, zones: None })
+        Ok(BuiltService { services: vec![service], zones: None })
     }
 
     /// (protocol, port) pairs this service binds.
     fn ports(&self) -> Vec<(&'static str, u16)> {
-        let port = match self {
+        match self {
             ServiceConfig::Echo { port }
             | ServiceConfig::Discard { port }
-            | ServiceConfig::Iperf3 { port }
-            | ServiceConfig::Dns { port, .. } => *port,
-        };
-        vec![("udp", port), ("tcp", port)]
+            | ServiceConfig::Iperf3 { port } => {
+                vec![("udp", *port), ("tcp", *port)]
+            }
+            ServiceConfig::Dns { port, tls_port, .. } => {
+                let mut ports = vec![("udp", *port), ("tcp", *port)];
+                ports.extend(tls_port.map(|p| ("tcp", p)));
+                ports
+            }
+            ServiceConfig::Https { port, http_port, .. } => {
+                let mut ports = vec![("tcp", *port)];
+                ports.extend(http_port.map(|p| ("tcp", p)));
+                ports
+            }
+        }
     }
 
     /// Checks the values no type can: what is wrong, and under which key.
     fn validate(&self) -> Result<(), (&'static str, String)> {
+        if let ServiceConfig::Https { root, tls, .. } = self {
+            if root.as_os_str().is_empty() {
+                return Err(("root", "the site's `root` is empty".into()));
+            }
+            tls.validate()?;
+        }
+        if let ServiceConfig::Dns { tls_port: Some(_), tls, .. } = self {
+            tls.validate()?;
+        }
         if let ServiceConfig::Dns { zones, max_udp_payload, tcp_idle_timeout, max_tcp_connections, .. } = self
         {
             if zones.is_empty() {
@@ -822,8 +1054,9 @@ mod tests {
              zones = [{ file = \"a.zone\", origin = \"a.test.\" }, \"db.b.test\"]\n",
         )
         .unwrap();
-        let ServiceConfig::Dns { port, zones, max_udp_payload, tcp_idle_timeout, max_tcp_connections } =
-            &a.services[0]
+        let ServiceConfig::Dns {
+            port, zones, max_udp_payload, tcp_idle_timeout, max_tcp_connections, ..
+        } = &a.services[0]
         else {
             panic!("not dns: {:?}", a.services[0]);
         };
@@ -872,6 +1105,42 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.key.as_deref(), Some("service[1].port"), "{e}");
+    }
+
+    #[test]
+    fn https_and_dns_over_tls_sections() {
+        let a = resolve(
+            "[[service]]\nkind = \"https\"\nroot = \"site\"\nhttp_port = 8080\n\
+             [service.tls]\ncertificates = [{ cert = \"a.crt\", key = \"a.key\" }]\nhandshake_timeout = 5\n\
+             [[service]]\nkind = \"dns\"\nzones = [\"a\"]\ntls_port = 853\n",
+        )
+        .unwrap();
+        let ServiceConfig::Https { port, root, http_port, tls, from_disk } = &a.services[0] else {
+            panic!("not https: {:?}", a.services[0]);
+        };
+        assert_eq!((*port, root.to_str(), *http_port, *from_disk), (443, Some("site"), Some(8080), false));
+        assert_eq!(tls.certificates, [CertConfig { cert: "a.crt".into(), key: "a.key".into() }]);
+        assert_eq!(
+            (tls.handshake_timeout, tls.names.as_slice()),
+            (Seconds(5.0), &["localhost".to_string()][..])
+        );
+        assert!(matches!(&a.services[1], ServiceConfig::Dns { tls_port: Some(853), .. }));
+
+        // Port clashes across the TLS and redirect listeners, bad TLS values, unknown keys.
+        let e = resolve("[[service]]\nkind = \"https\"\nroot = \"s\"\nport = 8443\nhttp_port = 8443\n")
+            .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[0].port"), "{e}");
+        let e = resolve("[[service]]\nkind = \"dns\"\nzones = [\"a\"]\ntls_port = 53\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[0].port"), "{e}");
+        let e =
+            resolve("[[service]]\nkind = \"https\"\nroot = \"s\"\n[service.tls]\nhandshake_timeout = 0\n")
+                .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[0].tls.handshake_timeout"), "{e}");
+        let e = resolve("[[service]]\nkind = \"https\"\nroot = \"s\"\n[service.tls]\ncert = \"x\"\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("cert"), "{e}");
+        let e = resolve("[[service]]\nkind = \"https\"\n").unwrap_err();
+        assert!(e.to_string().contains("root"), "{e}");
     }
 
     #[test]

@@ -73,6 +73,31 @@ enum Command {
         /// The largest UDP answer, whatever EDNS size a client offers.
         #[arg(long, value_name = "BYTES")]
         max_udp_payload: Option<u16>,
+        /// Also serve DNS over TLS (RFC 7858) on this TCP port (usually 853).
+        #[arg(long, value_name = "PORT")]
+        tls_port: Option<u16>,
+        #[command(flatten)]
+        tls: TlsArgs,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Serve a static site over HTTPS (HTTP/1.1 on TLS 1.3/1.2); the site is
+    /// loaded into memory at start.
+    Https {
+        /// The document root.
+        #[arg(long, value_name = "DIR")]
+        root: PathBuf,
+        /// The HTTPS port.
+        #[arg(long, default_value_t = 443)]
+        port: u16,
+        /// Also listen for plain HTTP on this port and redirect every request to HTTPS.
+        #[arg(long, value_name = "PORT")]
+        http_port: Option<u16>,
+        /// Read files from disk per request instead of loading them at start.
+        #[arg(long)]
+        from_disk: bool,
+        #[command(flatten)]
+        tls: TlsArgs,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -149,6 +174,61 @@ struct NetArgs {
     /// ports with SO_REUSEPORT.
     #[arg(long, value_name = "N")]
     instances: Option<usize>,
+}
+
+/// Certificates and client authentication of a TLS listener.
+#[derive(Args, Debug, Clone, Default)]
+struct TlsArgs {
+    /// A certificate chain (PEM), end entity first; repeatable, paired with
+    /// --key by position; several are chosen by SNI, the first is the default.
+    #[arg(long = "cert", value_name = "PEM")]
+    certs: Vec<PathBuf>,
+    /// The private key (PEM: PKCS#8, SEC1 or PKCS#1) of the --cert at the same position.
+    #[arg(long = "key", value_name = "PEM")]
+    keys: Vec<PathBuf>,
+    /// With no --cert: the names a generated self-signed certificate covers
+    /// (repeatable; default localhost).
+    #[arg(long = "name", value_name = "NAME")]
+    names: Vec<String>,
+    /// Require client certificates signed by the CAs in this PEM file (mutual TLS).
+    #[arg(long, value_name = "PEM")]
+    client_ca: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The `[service.tls]` table, in the file syntax; an error when --cert
+    /// and --key do not pair up.
+    fn table(&self) -> Result<String, String> {
+        if self.certs.len() != self.keys.len() {
+            return Err(format!(
+                "{} --cert for {} --key: give each certificate its key, in the same order",
+                self.certs.len(),
+                self.keys.len()
+            ));
+        }
+        let mut text = String::from("[service.tls]\ncertificates = [\n");
+        for (cert, key) in self.certs.iter().zip(&self.keys) {
+            text += &format!(
+                "  {{ cert = {}, key = {} }},\n",
+                quote(&cert.to_string_lossy()),
+                quote(&key.to_string_lossy())
+            );
+        }
+        text += "]\n";
+        if !self.names.is_empty() {
+            let names: Vec<String> = self.names.iter().map(|n| quote(n)).collect();
+            text += &format!("names = [{}]\n", names.join(", "));
+        }
+        if let Some(ca) = &self.client_ca {
+            text += &format!("client_ca = {}\n", quote(&ca.to_string_lossy()));
+        }
+        Ok(text)
+    }
+}
+
+/// A TOML string literal.
+fn quote(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
 }
 
 impl NetArgs {
@@ -237,7 +317,7 @@ fn main() -> ExitCode {
         Command::Echo { port, net } => (one_service("echo", *port), "<command line>".into(), net),
         Command::Discard { port, net } => (one_service("discard", *port), "<command line>".into(), net),
         Command::Iperf3 { port, net } => (one_service("iperf3", *port), "<command line>".into(), net),
-        Command::Dns { zones, origins, port, max_udp_payload, net } => {
+        Command::Dns { zones, origins, port, max_udp_payload, tls_port, tls, net } => {
             if origins.len() > zones.len() {
                 eprintln!(
                     "error: {} --origin for {} --zone: each --origin names the zone given at its position",
@@ -246,7 +326,35 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::FAILURE;
             }
-            (dns_service(zones, origins, *port, *max_udp_payload), "<command line>".into(), net)
+            let mut text = dns_service(zones, origins, *port, *max_udp_payload);
+            if let Some(tls_port) = tls_port {
+                text += &format!("tls_port = {tls_port}\n");
+            }
+            match tls.table() {
+                Ok(table) => text += &table,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            (text, "<command line>".into(), net)
+        }
+        Command::Https { root, port, http_port, from_disk, tls, net } => {
+            let mut text = format!(
+                "[[service]]\nkind = \"https\"\nport = {port}\nroot = {}\nfrom_disk = {from_disk}\n",
+                quote(&root.to_string_lossy())
+            );
+            if let Some(http_port) = http_port {
+                text += &format!("http_port = {http_port}\n");
+            }
+            match tls.table() {
+                Ok(table) => text += &table,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            (text, "<command line>".into(), net)
         }
     };
 
@@ -281,7 +389,6 @@ fn one_service(kind: &str, port: u16) -> String {
 
 /// The config of `appliance dns`, in the file syntax.
 fn dns_service(zones: &[PathBuf], origins: &[String], port: u16, max_udp_payload: Option<u16>) -> String {
-    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
     let mut text = format!("[[service]]\nkind = \"dns\"\nport = {port}\n");
     if let Some(max) = max_udp_payload {
         text += &format!("max_udp_payload = {max}\n");

@@ -23,7 +23,7 @@ use crate::device::pcap::Pcap;
 use crate::device::tap::TapDevice;
 use crate::metrics::Metrics;
 use crate::service::{Duration, Service};
-use crate::services::dns::{ZoneLoadError, ZoneSet};
+use crate::services::dns::ZoneSet;
 use crate::stack::direct::{DirectConfig, DirectStack};
 use crate::stack::socket::{Proto, run_instances};
 use crate::stack::{Clock, Shutdown};
@@ -42,9 +42,9 @@ pub enum RuntimeError {
     /// The direct stack refused the configuration.
     #[error(transparent)]
     Direct(#[from] crate::stack::direct::DirectError),
-    /// A `dns` service's zones did not load.
-    #[error("zones did not load:\n{0}")]
-    Zones(#[from] ZoneLoadError),
+    /// A service could not be built: zones, site or certificates.
+    #[error(transparent)]
+    Build(#[from] crate::config::BuildError),
 }
 
 fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> RuntimeError {
@@ -67,7 +67,7 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
     let mut shared: Vec<Option<Arc<ZoneSet>>> = Vec::with_capacity(appliance.services.len());
     for config in &appliance.services {
         let built = config.build()?;
-        services.push(built.service);
+        services.extend(built.services);
         zone_sets.extend(built.zones.clone());
         shared.push(built.zones);
     }
@@ -84,9 +84,10 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
                     .iter()
                     .zip(&shared)
                     .map(|(config, zones)| {
-                        config.build_sharing(zones.as_ref()).map(|b| b.service).map_err(io::Error::other)
+                        config.build_sharing(zones.as_ref()).map(|b| b.services).map_err(io::Error::other)
                     })
-                    .collect()
+                    .collect::<io::Result<Vec<_>>>()
+                    .map(|per_table| per_table.into_iter().flatten().collect())
             };
             let log_bound = |bound: &[(String, Proto, std::net::SocketAddr)]| {
                 for (service, proto, addr) in bound {

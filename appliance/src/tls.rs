@@ -211,12 +211,22 @@ impl Net for TlsNet<'_> {
         if !c.opened || c.closing || c.outer_closed {
             return 0;
         }
-        let n = c.session.send_plaintext(data);
-        c.flush(self.net, conn);
-        if n < data.len() {
+        // Encrypt and hand over until the data is in or the stack is full: a short
+        // count with an empty backlog would leave the inner service waiting for an
+        // `on_writable` the stack never sends (it only follows a short outer write).
+        let mut taken = 0;
+        loop {
+            let n = c.session.send_plaintext(&data[taken..]);
+            taken += n;
+            c.flush(self.net, conn);
+            if taken == data.len() || n == 0 || !c.session.ciphertext().is_empty() {
+                break;
+            }
+        }
+        if taken < data.len() {
             c.wants_writable = true;
         }
-        n
+        taken
     }
 
     fn recv_window(&self, _conn: ConnId) -> usize {
@@ -397,6 +407,21 @@ mod tests {
     #[derive(Default)]
     struct Probe {
         events: Vec<String>,
+        /// Bytes to send at open, continued in `on_writable` (a large response).
+        blast: Vec<u8>,
+        blasted: usize,
+    }
+
+    impl Probe {
+        fn push_blast(&mut self, net: &mut dyn Net, conn: ConnId) {
+            while self.blasted < self.blast.len() {
+                let n = net.write(conn, &self.blast[self.blasted..]);
+                if n == 0 {
+                    return;
+                }
+                self.blasted += n;
+            }
+        }
     }
 
     impl Service for Probe {
@@ -406,8 +431,12 @@ mod tests {
         fn listen(&self) -> Listen {
             Listen::tcp(7)
         }
-        fn on_open(&mut self, _now: Instant, _net: &mut dyn Net, conn: ConnId, info: ConnInfo) {
+        fn on_open(&mut self, _now: Instant, net: &mut dyn Net, conn: ConnId, info: ConnInfo) {
             self.events.push(format!("open {} {}", conn.0, info.peer));
+            self.push_blast(net, conn);
+        }
+        fn on_writable(&mut self, _now: Instant, net: &mut dyn Net, conn: ConnId) {
+            self.push_blast(net, conn);
         }
         fn on_data(&mut self, _now: Instant, net: &mut dyn Net, conn: ConnId, data: &[u8]) -> usize {
             assert!(data.len() <= net.recv_window(conn));
@@ -438,6 +467,8 @@ mod tests {
         /// Server ciphertext the client session has not taken yet.
         inbox: Vec<u8>,
         error: Option<TlsError>,
+        /// Call `on_writable` every step, as a stack does after short writes.
+        poke_writable: bool,
     }
 
     impl Peer {
@@ -446,7 +477,7 @@ mod tests {
             tls.on_open(Instant::ZERO, net, conn, info(40000 + id as u16));
             let name = ServerName::try_from("localhost").unwrap();
             let session = Session::client(Arc::clone(client), name).unwrap();
-            Peer { conn, session, got: Vec::new(), inbox: Vec::new(), error: None }
+            Peer { conn, session, got: Vec::new(), inbox: Vec::new(), error: None, poke_writable: true }
         }
 
         /// One round trip of bytes between this client and the adapter; true if any moved.
@@ -474,7 +505,9 @@ mod tests {
             let n = self.session.receive(&self.inbox);
             self.inbox.drain(..n);
             moved += n;
-            tls.on_writable(Instant::ZERO, net, self.conn);
+            if self.poke_writable {
+                tls.on_writable(Instant::ZERO, net, self.conn);
+            }
             moved > 0 || !net.writes.is_empty()
         }
 
@@ -541,6 +574,24 @@ mod tests {
         }
         assert!(peer.got == data, "echoed {} of {} bytes", peer.got.len(), data.len());
         assert!(net.writes.iter().all(|(_, d)| d.len() <= 1000));
+        assert!(peer.error.is_none());
+    }
+
+    /// A stack whose writes never come up short never calls `on_writable`: a large
+    /// inner write must still go out whole, not stall on the session's backlog bound.
+    #[test]
+    fn a_large_write_goes_out_whole_when_the_stack_takes_everything() {
+        let options =
+            TlsOptions { limits: Limits { outgoing: 20_000, ..Limits::default() }, ..TlsOptions::default() };
+        let (server, client) = configs();
+        let blast: Vec<u8> = (0..1_000_000u32).map(|i| (i % 253) as u8).collect();
+        let probe = Probe { blast: blast.clone(), ..Probe::default() };
+        let mut tls = Tls::new(probe, server, options);
+        let mut net = RecordingNet::default();
+        let mut peer = Peer::new(&mut tls, &mut net, &client, 5);
+        peer.poke_writable = false;
+        peer.run(&mut tls, &mut net);
+        assert!(peer.got == blast, "got {} of {} bytes", peer.got.len(), blast.len());
         assert!(peer.error.is_none());
     }
 

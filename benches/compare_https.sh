@@ -1,0 +1,386 @@
+#!/usr/bin/env bash
+# benches/compare_https.sh - HTTPS side by side, in one run, as ratios: nginx
+# vs the appliance's `https` service (Tls<Http>) on host sockets and on its
+# own userspace stack (smoltcp, "direct") on a TAP device.
+#
+#   bash benches/compare_https.sh [--quick]   (as root; writes the "## HTTPS" section of benches/RESULTS.md)
+#
+#   default   3 rounds of 10 s runs, medians reported (about 4 min)
+#   --quick   1 round of 3 s runs (about 1 min)
+#             (not counting a first apt-get install or cargo build)
+#
+# Each round measures, per server: keep-alive HTTP/1.1 requests/s
+# (`h2load --h1`, 16 connections, ~1 KB file) and full TLS 1.3 handshakes/s
+# (4 parallel `openssl s_time -new`), plus resumed handshakes/s
+# (`s_time -reuse`). Same ECDSA P-256 certificate and file for every server.
+#
+# Topology (everything inside namespaces created here and deleted on exit):
+#
+#   netns apl-tlsb-cli                               netns apl-tlsb-srv
+#   [apl-tlsb-c 10.98.21.1/24] <--- veth ---> [apl-tlsb-s 10.98.21.2/24]
+#       h2load / s_time (CPU 1)                    nginx | appliance https --net socket  (CPU 0)
+#   [apl-tlsb-tap 10.98.22.1/24]  TAP: kernel side
+#       h2load / s_time (CPU 1)                    appliance https --net tap:apl-tlsb-tap
+#                                                    --addr 10.98.22.2/24 (CPU 0, in the client netns)
+#
+# nginx runs one worker (worker_processes 1, access log off, shared session
+# cache), the appliance its single event loop (access log off via RUST_LOG);
+# both pinned to CPU 0 with everything they fork, the load generators to
+# CPU 1. The server's CPU is the run time of its process tree
+# (/proc/PID/task/*/schedstat, user + kernel) over the run; "per CPU-second"
+# divides the rate by that share, the fair figure when the one-core load
+# generator is the limit.
+#
+# Every load run is bounded (-D / -time under `timeout`); processes are
+# stopped by PID; namespaces and the TAP go away on exit, also on failure.
+# Env: KEEP_LOGS=1 keeps the work directory; ROUNDS=N overrides the rounds.
+set -uo pipefail
+
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+QUICK=0
+case "${1:-}" in
+    "") ;;
+    --quick) QUICK=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "compare_https.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+esac
+if [ "$QUICK" = 1 ]; then DUR=3; ROUNDS=${ROUNDS:-1}; else DUR=10; ROUNDS=${ROUNDS:-3}; fi
+case "$ROUNDS" in [1-9]) ;; *) echo "compare_https.sh: ROUNDS must be 1 to 9" >&2; exit 2 ;; esac
+CONNS=16; HANDSHAKERS=4
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="$ROOT/benches/RESULTS.md"
+NSC=apl-tlsb-cli; NSS=apl-tlsb-srv
+VC=apl-tlsb-c; VS=apl-tlsb-s; TAP=apl-tlsb-tap
+IP_C=10.98.21.1; IP_S=10.98.21.2; IP_TAPK=10.98.22.1; IP_APL=10.98.22.2
+PORT=443
+SRV_CPU=0; CLI_CPU=1
+SRV_MASK=$(printf '%x' $((1 << SRV_CPU))); CLI_MASK=$(printf '%x' $((1 << CLI_CPU)))
+
+if [ "$(id -u)" != 0 ]; then
+    echo "compare_https.sh: needs root (network namespaces, a TAP device, apt-get); run: sudo bash benches/compare_https.sh${1:+ $1}" >&2
+    exit 1
+fi
+if [ "$(nproc)" -lt 2 ]; then
+    echo "compare_https.sh: needs at least 2 CPUs (server on CPU $SRV_CPU, load on CPU $CLI_CPU)" >&2
+    exit 1
+fi
+
+# ---- peers ---------------------------------------------------------------------
+need=()
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v h2load >/dev/null || need+=(nghttp2-client)
+command -v openssl >/dev/null || need+=(openssl)
+command -v curl >/dev/null || need+=(curl)
+command -v ip >/dev/null || need+=(iproute2)
+command -v taskset >/dev/null || need+=(util-linux)
+command -v python3 >/dev/null || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "== installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${need[@]}"; }; then
+        echo "compare_https.sh: apt-get install ${need[*]} failed" >&2
+        exit 1
+    fi
+fi
+PATH="$PATH:/usr/sbin"
+
+# ---- the appliance ---------------------------------------------------------------
+if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then PATH="$HOME/.cargo/bin:$PATH"; fi
+command -v cargo >/dev/null || { echo "compare_https.sh: cargo not found" >&2; exit 1; }
+echo "== cargo build --release -p appliance (a no-op when up to date)"
+(cd "$ROOT" && cargo build --release -p appliance) || { echo "compare_https.sh: build failed" >&2; exit 1; }
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/appliance"
+[ -x "$BIN" ] || { echo "compare_https.sh: $BIN missing after the build" >&2; exit 1; }
+SECONDS=0
+
+# ---- work dir, cleanup -------------------------------------------------------------
+W="$(mktemp -d /tmp/apl-tlsb.XXXXXX)"
+chmod 755 "$W" # nginx's worker (an unprivileged user) reads the site
+SRV_PID=""; FAILED=0
+stop_pid() { # PID: SIGTERM, up to 5 s, then SIGKILL; reaps it
+    local p="$1" i
+    [ -n "$p" ] || return 0
+    kill "$p" 2>/dev/null || true
+    for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+}
+cleanup() {
+    stop_pid "$SRV_PID"; SRV_PID=""
+    ip netns exec "$NSC" ip tuntap del dev "$TAP" mode tap 2>/dev/null || true
+    ip netns del "$NSC" 2>/dev/null || true
+    ip netns del "$NSS" 2>/dev/null || true
+    if [ "${KEEP_LOGS:-0}" = 1 ] || [ "$FAILED" = 1 ]; then echo "== logs kept in $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'echo "compare_https.sh: interrupted" >&2; exit 130' INT TERM
+
+inC() { ip netns exec "$NSC" "$@"; }
+inS() { ip netns exec "$NSS" "$@"; }
+cmd() { echo "$*" >>"$W/commands.txt"; }   # record a command for RESULTS.md
+run() { cmd "$*"; "$@"; }
+
+# ---- certificate and site ------------------------------------------------------------
+SAN="subjectAltName=IP:$IP_S,IP:$IP_APL,DNS:localhost"
+run openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=localhost \
+    -addext "$SAN" -keyout "$W/ec.key" -out "$W/ec.crt" 2>/dev/null ||
+    { echo "compare_https.sh: openssl req failed" >&2; FAILED=1; exit 1; }
+chmod 644 "$W/ec.key" # a throwaway key nginx's worker must read
+mkdir -p "$W/www" "$W/nginx/tmp"
+# ~1 KB page, as ../shared/lab/tls-peers.sh serves
+{ echo "<!doctype html><title>bench</title><pre>"; for i in $(seq 1 16); do
+    echo "line $i: the quick brown fox jumps over the lazy dog"; done; echo "</pre>"; } >"$W/www/index.html"
+chmod -R a+rX "$W/www"
+cat >"$W/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $W/nginx/nginx.pid;
+error_log $W/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_requests 1000000;
+    client_body_temp_path $W/nginx/tmp/body;
+    proxy_temp_path $W/nginx/tmp/proxy;
+    fastcgi_temp_path $W/nginx/tmp/fastcgi;
+    uwsgi_temp_path $W/nginx/tmp/uwsgi;
+    scgi_temp_path $W/nginx/tmp/scgi;
+    types { text/html html; }
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;
+    root $W/www;
+    server {
+        listen $IP_S:$PORT ssl;
+        ssl_certificate $W/ec.crt;
+        ssl_certificate_key $W/ec.key;
+    }
+}
+EOF
+
+# ---- topology ----------------------------------------------------------------------
+for n in "$NSC" "$NSS"; do ip netns del "$n" 2>/dev/null && echo "removed stale netns $n"; done
+ok=1
+run ip netns add "$NSC" && run ip netns add "$NSS" || ok=0
+run ip link add "$VC" netns "$NSC" type veth peer name "$VS" netns "$NSS" || ok=0
+for ns in "$NSC" "$NSS"; do
+    run ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    run ip netns exec "$ns" ip link set lo up
+done
+run inC ip link set "$VC" up && run inS ip link set "$VS" up || ok=0
+run inC ip addr add "$IP_C/24" dev "$VC" && run inS ip addr add "$IP_S/24" dev "$VS" || ok=0
+run inC ip tuntap add dev "$TAP" mode tap || ok=0
+run inC ip link set "$TAP" up && run inC ip addr add "$IP_TAPK/24" dev "$TAP" || ok=0
+for spec in "$NSS $VS $SRV_MASK" "$NSC $VC $CLI_MASK" "$NSC $TAP $CLI_MASK"; do
+    set -- $spec
+    cmd "ip netns exec $1 sh -c 'echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus'"
+    ip netns exec "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus" || ok=0
+done
+set --
+[ "$ok" = 1 ] || { echo "compare_https.sh: creating namespaces/veth/TAP failed" >&2; FAILED=1; exit 1; }
+
+# ---- measuring ---------------------------------------------------------------------
+# Nanoseconds on a CPU (/proc/PID/task/TID/schedstat, exact, user + kernel)
+# of a PID, its threads and all its descendants (nginx forks its worker).
+tree_ns() {
+    local p t
+    for p in $(awk -v root="$1" '
+        { sub(/^[0-9]+ \(.*\) /, "", $0) }
+        FNR == 1 { split(FILENAME, a, "/"); ppid[a[3]] = $2 }
+        END { for (p in ppid) { q = p; while (q != "" && q != 0 && q != root) q = ppid[q]; if (q == root) print p } }' \
+        /proc/[0-9]*/stat 2>/dev/null); do
+        for t in /proc/"$p"/task/*/schedstat; do cat "$t" 2>/dev/null; done
+    done | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
+# start_server VARIANT: starts it pinned to CPU 0; sets SRV_PID, SRV_ADDR
+start_server() {
+    local v="$1" log="$W/server-$1.log" i
+    case "$v" in
+        nginx)
+            SRV_ADDR=$IP_S
+            cmd "ip netns exec $NSS taskset -c $SRV_CPU nginx -p nginx -c nginx/nginx.conf"
+            ip netns exec "$NSS" taskset -c "$SRV_CPU" nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" \
+                -e "$W/nginx/error.log" >"$log" 2>&1 &
+            ;;
+        socket)
+            SRV_ADDR=$IP_S
+            cmd "ip netns exec $NSS env RUST_LOG=warn taskset -c $SRV_CPU \$BIN https --root www --cert ec.crt --key ec.key --port $PORT --net socket --addr $IP_S"
+            ip netns exec "$NSS" env RUST_LOG=warn taskset -c "$SRV_CPU" "$BIN" https --root "$W/www" \
+                --cert "$W/ec.crt" --key "$W/ec.key" --port "$PORT" --net socket --addr "$IP_S" >"$log" 2>&1 &
+            ;;
+        direct)
+            SRV_ADDR=$IP_APL
+            cmd "ip netns exec $NSC env RUST_LOG=warn taskset -c $SRV_CPU \$BIN https --root www --cert ec.crt --key ec.key --port $PORT --net tap:$TAP --addr $IP_APL/24"
+            ip netns exec "$NSC" env RUST_LOG=warn taskset -c "$SRV_CPU" "$BIN" https --root "$W/www" \
+                --cert "$W/ec.crt" --key "$W/ec.key" --port "$PORT" --net "tap:$TAP" --addr "$IP_APL/24" >"$log" 2>&1 &
+            ;;
+    esac
+    SRV_PID=$!
+    for i in $(seq 100); do
+        inC curl -sk --max-time 1 -o /dev/null "https://$SRV_ADDR:$PORT/index.html" && return 0
+        kill -0 "$SRV_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "compare_https.sh: $v did not answer; its log:" >&2; tail -20 "$log" >&2
+    stop_pid "$SRV_PID"; SRV_PID=""
+    return 1
+}
+
+# requests VARIANT ROUND: one bounded h2load run -> a line in results.txt
+requests() {
+    local v="$1" rnd="$2" t0 t1 s0 s1 f="$W/h2load-$1-r$2.txt" rate
+    local args=(--h1 -D "$DUR" -c "$CONNS" -t 1 "https://$SRV_ADDR:$PORT/index.html")
+    [ "$rnd" = 1 ] && cmd "ip netns exec $NSC taskset -c $CLI_CPU h2load ${args[*]}"
+    t0=$(tree_ns "$SRV_PID"); s0=$(date +%s.%N)
+    inC taskset -c "$CLI_CPU" timeout $((DUR + 30)) h2load "${args[@]}" >"$f" 2>&1
+    t1=$(tree_ns "$SRV_PID"); s1=$(date +%s.%N)
+    rate=$(awk '/^finished in/ { gsub(",", ""); print $4 }' "$f")
+    local okreq failed
+    okreq=$(awk '/^requests:/ { print $8 }' "$f"); failed=$(awk '/^requests:/ { print $10 }' "$f")
+    record "$v" req "$rnd" "${rate:-FAIL}" "$t0" "$t1" "$s0" "$s1" "ok=${okreq:-0} failed=${failed:-?}"
+}
+
+# handshakes VARIANT ROUND KIND: HANDSHAKERS parallel `openssl s_time`, bounded
+handshakes() {
+    local v="$1" rnd="$2" kind="$3" t0 t1 s0 s1 i pids=() n
+    local args=(-connect "$SRV_ADDR:$PORT" -tls1_3 -time "$DUR")
+    case "$kind" in full) args+=(-new) ;; resumed) args+=(-reuse) ;; esac
+    [ "$rnd" = 1 ] && cmd "ip netns exec $NSC taskset -c $CLI_CPU openssl s_time ${args[*]}   (x$HANDSHAKERS in parallel)"
+    t0=$(tree_ns "$SRV_PID"); s0=$(date +%s.%N)
+    for i in $(seq "$HANDSHAKERS"); do
+        inC taskset -c "$CLI_CPU" timeout $((DUR + 30)) openssl s_time "${args[@]}" >"$W/stime-$v-$kind-r$rnd.$i" 2>&1 &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    t1=$(tree_ns "$SRV_PID"); s1=$(date +%s.%N)
+    n=$(cat "$W"/stime-"$v-$kind-r$rnd".* | awk '/connections in .* real seconds/ { s += $1 } END { print s + 0 }')
+    local rate
+    rate=$(awk -v n="$n" -v s="$s0" -v e="$s1" 'BEGIN { if (n > 0) printf "%.1f", n / (e - s); else print "FAIL" }')
+    record "$v" "$kind" "$rnd" "$rate" "$t0" "$t1" "$s0" "$s1" "connections=$n"
+}
+
+# record VARIANT METRIC ROUND RATE T0 T1 S0 S1 NOTE: a results.txt line + a console line
+record() {
+    local line
+    line=$(awk -v v="$1" -v m="$2" -v r="$3" -v rate="$4" -v t0="$5" -v t1="$6" -v s0="$7" -v s1="$8" -v note="$9" 'BEGIN {
+        if (rate == "FAIL") { print v, m, r, "FAIL", 0, note; exit }
+        cpu = 100 * (t1 - t0) / 1e9 / (s1 - s0)
+        printf "%s %s %s %.1f %.1f %s\n", v, m, r, rate, cpu, note }')
+    echo "$line" >>"$W/results.txt"
+    echo "$line" | awk '{ if ($4 == "FAIL") printf "   %-7s %-8s FAILED (%s)\n", $1, $2, $6;
+        else printf "   %-7s %-8s %10.0f /s   server CPU %5.1f%%   %s\n", $1, $2, $4, $5, $6 }'
+    case "$4" in FAIL) FAILED=1 ;; esac
+}
+
+# ---- runs -------------------------------------------------------------------------------
+{
+    echo "date=$(date -u '+%Y-%m-%d %H:%M:%S')"
+    echo "invocation=bash benches/compare_https.sh${1:+ $1}"
+    echo "dur=$DUR"; echo "rounds=$ROUNDS"; echo "conns=$CONNS"; echo "handshakers=$HANDSHAKERS"
+    echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "cores=$(nproc)"; echo "kernel=$(uname -r)"; echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "nginx=$(nginx -v 2>&1 | head -1)"; echo "openssl=$(openssl version)"
+    echo "h2load=$(h2load --version 2>&1 | head -1)"
+    echo "git=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && [ -n "$(git status --porcelain -- appliance tls-glue Cargo.toml Cargo.lock 2>/dev/null)" ] && echo ' + uncommitted changes')"
+} >"$W/meta.txt"
+: >"$W/results.txt"
+VARIANTS=(nginx socket direct)
+echo "== $ROUNDS round(s) of $DUR s runs; servers on CPU $SRV_CPU, load generators on CPU $CLI_CPU"
+for rnd in $(seq "$ROUNDS"); do
+    for v in "${VARIANTS[@]}"; do
+        start_server "$v" || { echo "$v req $rnd FAIL 0 start" >>"$W/results.txt"; FAILED=1; continue; }
+        requests "$v" "$rnd"
+        handshakes "$v" "$rnd" full
+        handshakes "$v" "$rnd" resumed
+        stop_pid "$SRV_PID"; SRV_PID=""
+        sleep 0.5
+    done
+done
+echo "elapsed=$SECONDS" >>"$W/meta.txt"
+
+# ---- report -----------------------------------------------------------------------------
+python3 - "$W" "$OUT" <<'PY' || { echo "compare_https.sh: writing $OUT failed" >&2; FAILED=1; exit 1; }
+import sys
+w, out = sys.argv[1], sys.argv[2]
+meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)
+rows = [l.split() for l in open(f"{w}/results.txt") if l.strip()]
+def med(xs):
+    xs = sorted(xs); n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+NAMES = {"nginx": "nginx", "socket": "appliance, socket stack", "direct": "appliance, direct stack (TAP)"}
+def agg(v, m):
+    rs = [r for r in rows if r[0] == v and r[1] == m and r[3] != "FAIL"]
+    if not rs:
+        return None
+    rate = [float(r[3]) for r in rs]; cpu = [float(r[4]) for r in rs]
+    per = [float(r[3]) / (float(r[4]) / 100) for r in rs if float(r[4]) > 0]
+    return {"rate": med(rate), "min": min(rate), "max": max(rate), "cpu": med(cpu), "per": med(per) if per else 0, "n": len(rs)}
+L = []; p = L.append
+p("## HTTPS: nginx vs the appliance's `https` service (h2load, openssl s_time)")
+p("")
+p(f"Written by `{meta['invocation']}` on {meta['date']} (UTC); {meta['rounds']} round(s) of {meta['dur']} s runs; "
+  f"the script took {meta['elapsed']} s after the build.")
+p("")
+p(f"- CPU: {meta['cpu']}, {meta['cores']} cores; kernel `{meta['kernel']}`; load average before: {meta['loadavg']}")
+p(f"- {meta['nginx']}; {meta['openssl']}; {meta['h2load']}; appliance built from `{meta['git']}`")
+p("- every server pinned to CPU 0 (nginx `worker_processes 1`, access log off, `ssl_session_cache shared`; the "
+  "appliance's single event loop, access log off); the load generators pinned to CPU 1; the same ECDSA P-256 "
+  "certificate and ~1 KB `index.html` for all. nginx and the socket stack serve on a veth (10.98.21.2) from their "
+  "own netns; the direct stack owns a TAP (10.98.22.2) whose kernel side is in the client's netns.")
+p(f"- *requests*: `h2load --h1 -c {meta['conns']}`, keep-alive HTTP/1.1 over TLS 1.3; *full*: {meta['handshakers']} "
+  f"parallel `openssl s_time -new -tls1_3` (a full handshake per connection); *resumed*: the same with `-reuse`.")
+p("")
+p("*server CPU %* is the time the server's threads and processes spent on a CPU (user + kernel, "
+  "/proc/PID/task/*/schedstat) over the run (100 = one core); *per CPU-second* = rate ÷ that share. "
+  "Medians over the rounds, with (min–max).")
+for metric, title in (("req", "Keep-alive requests/s"), ("full", "Full TLS 1.3 handshakes/s"), ("resumed", "Resumed TLS 1.3 handshakes/s")):
+    p("")
+    p(f"### {title}")
+    p("")
+    p("| server | rate /s | server CPU % | per CPU-second | ÷ nginx (rate) | ÷ nginx (per CPU-s) |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: |")
+    base = agg("nginx", metric)
+    for v, name in NAMES.items():
+        a = agg(v, metric)
+        if a is None:
+            p(f"| {name} | failed | | | | |")
+            continue
+        rng = f" ({a['min']:,.0f}–{a['max']:,.0f})" if a["n"] > 1 else ""
+        r1 = f"{a['rate'] / base['rate']:.2f}" if base and base["rate"] else "—"
+        r2 = f"{a['per'] / base['per']:.2f}" if base and base["per"] else "—"
+        p(f"| {name} | {a['rate']:,.0f}{rng} | {a['cpu']:.0f} | {a['per']:,.0f} | {r1} | {r2} |")
+def ratio(v, m):
+    a, b = agg(v, m), agg("nginx", m)
+    return f"{a['rate'] / b['rate']:.2f}" if a and b and b["rate"] else "—"
+p("")
+p(f"Against the goals of the TLS issue (socket stack ÷ nginx, ≥ 1.0 on both): keep-alive requests/s **{ratio('socket', 'req')}**, "
+  f"full handshakes/s **{ratio('socket', 'full')}**; direct stack: **{ratio('direct', 'req')}** and **{ratio('direct', 'full')}**.")
+p("")
+p("### Commands")
+p("")
+p("As run, from the work directory (`$BIN` = the release binary):")
+p("")
+p("```sh")
+p(open(f"{w}/commands.txt").read().rstrip())
+p("```")
+section = "\n".join(L) + "\n"
+try:
+    old = open(out).read()
+except OSError:
+    old = ""
+i = old.find("\n## HTTPS")
+if old.startswith("## HTTPS"):
+    i = 0
+head = old if i < 0 else old[:i]
+tail = ""
+if i >= 0:
+    j = old.find("\n## ", i + 1)
+    tail = old[j:] if j >= 0 else ""
+text = (head.rstrip("\n") + "\n\n" if head.strip() else "") + section + tail
+open(out, "w").write(text)
+PY
+echo "== wrote the HTTPS section of $OUT (${SECONDS} s)"
+[ "$FAILED" = 0 ]
