@@ -30,6 +30,11 @@
 //! http_port = 80            # plain HTTP that redirects to HTTPS
 //! [service.tls]
 //! certificates = [{ cert = "site.crt", key = "site.key" }]
+//!
+//! [[service]]
+//! kind = "controller"       # OpenFlow 1.3 controller for Open vSwitch
+//! port = 6653
+//! apps = ["learning-switch", "topology"]
 //! ```
 
 use std::fmt;
@@ -42,12 +47,15 @@ use serde::Deserialize;
 use smoltcp::wire::{EthernetAddress, Ipv4Cidr, Ipv6Cidr};
 
 use crate::service::Service;
+use crate::services::controller::{AppKind, ControllerService, ControllerSettings};
 use crate::services::dns::{Dns, DnsSettings, ZoneLoadError, ZoneSet, ZoneSource};
 use crate::services::http::{Http, HttpOptions, Redirect, Site, SiteError, SiteMode};
 use crate::services::{discard::Discard, echo::Echo, iperf3::Iperf3};
 use crate::stack::direct::{DirectConfig, Ipv4Config};
 use crate::stack::socket::SocketConfig;
 use crate::tls::{Tls, TlsOptions};
+use openflow::apps::learning_switch::LearningConfig;
+use openflow::session::SessionConfig;
 
 /// The config used when `appliance run` is given no file: echo, discard and
 /// an iperf3 server on host sockets at 127.0.0.1 (unprivileged ports).
@@ -176,6 +184,26 @@ pub enum ServiceConfig {
         /// `[service.tls]`: certificates and client authentication.
         #[serde(default)]
         tls: TlsConfig,
+    },
+    /// An OpenFlow 1.3 controller that switches connect to over TCP.
+    Controller {
+        /// The port (default 6653).
+        #[serde(default = "port_controller")]
+        port: u16,
+        /// The apps, in the order they see events: `learning-switch`,
+        /// `topology` (default `["learning-switch"]`).
+        #[serde(default = "controller_apps")]
+        apps: Vec<String>,
+        /// The most switches at once; beyond it new connections are closed (default 1024).
+        #[serde(default = "max_switches")]
+        max_switches: usize,
+        /// Seconds a learned flow stays without traffic (default 60; 0: forever).
+        #[serde(default = "flow_idle_timeout")]
+        flow_idle_timeout: u16,
+        /// Seconds of silence from a switch before we send an echo request (default 5);
+        /// twice as long again without an answer and the switch is declared gone.
+        #[serde(default = "echo_interval")]
+        echo_interval: Seconds,
     },
 }
 
@@ -401,6 +429,21 @@ fn tcp_idle_timeout() -> Seconds {
 fn max_tcp_connections() -> usize {
     crate::services::dns::DEFAULT_MAX_TCP_CONNECTIONS
 }
+fn port_controller() -> u16 {
+    crate::services::controller::DEFAULT_PORT
+}
+fn controller_apps() -> Vec<String> {
+    vec!["learning-switch".to_string()]
+}
+fn max_switches() -> usize {
+    crate::services::controller::DEFAULT_MAX_SWITCHES
+}
+fn flow_idle_timeout() -> u16 {
+    openflow::apps::learning_switch::LearningConfig::default().idle_timeout
+}
+fn echo_interval() -> Seconds {
+    Seconds(openflow::session::SessionConfig::default().echo_interval_ms as f64 / 1000.0)
+}
 
 /// The services one `[[service]]` table runs, and the zones SIGHUP reloads
 /// if it is a `dns` one.
@@ -493,6 +536,26 @@ impl ServiceConfig {
                 }
                 return Ok(BuiltService { services, zones: None });
             }
+            ServiceConfig::Controller { port, apps, max_switches, flow_idle_timeout, echo_interval } => {
+                let echo_ms = (echo_interval.0 * 1000.0) as u64;
+                let settings = ControllerSettings {
+                    port: *port,
+                    // validate() has checked every name.
+                    apps: apps.iter().filter_map(|a| a.parse::<AppKind>().ok()).collect(),
+                    max_switches: *max_switches,
+                    session: SessionConfig {
+                        echo_interval_ms: echo_ms,
+                        echo_timeout_ms: 2 * echo_ms,
+                        ..SessionConfig::default()
+                    },
+                    learning: LearningConfig {
+                        idle_timeout: *flow_idle_timeout,
+                        ..LearningConfig::default()
+                    },
+                    ..ControllerSettings::default()
+                };
+                Box::new(ControllerService::new(settings))
+            }
         };
         Ok(BuiltService { services: vec![service], zones: None })
     }
@@ -515,6 +578,7 @@ impl ServiceConfig {
                 ports.extend(http_port.map(|p| ("tcp", p)));
                 ports
             }
+            ServiceConfig::Controller { port, .. } => vec![("tcp", *port)],
         }
     }
 
@@ -528,6 +592,24 @@ impl ServiceConfig {
         }
         if let ServiceConfig::Dns { tls_port: Some(_), tls, .. } = self {
             tls.validate()?;
+        }
+        if let ServiceConfig::Controller { apps, max_switches, echo_interval, .. } = self {
+            if apps.is_empty() {
+                return Err((
+                    "apps",
+                    "a controller needs at least one app (learning-switch, topology)".into(),
+                ));
+            }
+            for app in apps {
+                app.parse::<AppKind>().map_err(|e| ("apps", e))?;
+            }
+            if *max_switches == 0 {
+                return Err(("max_switches", "0 would refuse every switch".into()));
+            }
+            let t = echo_interval.0;
+            if !(0.1..=3600.0).contains(&t) {
+                return Err(("echo_interval", format!("{t} is outside 0.1 <= seconds <= 3600")));
+            }
         }
         if let ServiceConfig::Dns { zones, max_udp_payload, tcp_idle_timeout, max_tcp_connections, .. } = self
         {
@@ -1141,6 +1223,34 @@ mod tests {
         assert!(e.to_string().contains("cert"), "{e}");
         let e = resolve("[[service]]\nkind = \"https\"\n").unwrap_err();
         assert!(e.to_string().contains("root"), "{e}");
+    }
+
+    #[test]
+    fn controller_service_defaults_and_errors() {
+        let a = resolve("[[service]]\nkind = \"controller\"\n").unwrap();
+        let ServiceConfig::Controller { port, apps, max_switches, flow_idle_timeout, echo_interval } =
+            &a.services[0]
+        else {
+            panic!("not a controller: {:?}", a.services[0]);
+        };
+        assert_eq!(
+            (*port, apps.as_slice(), *max_switches),
+            (6653, &["learning-switch".to_string()][..], 1024)
+        );
+        assert_eq!((*flow_idle_timeout, echo_interval.0), (60, 5.0));
+        assert_eq!(a.services[0].build().unwrap().services[0].name(), "controller");
+        let a = resolve("[[service]]\nkind = \"controller\"\napps = [\"learning-switch\", \"topology\"]\n")
+            .unwrap();
+        assert!(matches!(&a.services[0], ServiceConfig::Controller { apps, .. } if apps.len() == 2));
+        // TCP only: a UDP service may share the port number.
+        resolve("[[service]]\nkind = \"controller\"\nport = 7\n").unwrap();
+        let e = resolve("[[service]]\nkind = \"controller\"\napps = [\"hub\"]\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[0].apps"), "{e}");
+        assert!(e.to_string().contains("hub"), "{e}");
+        let e = resolve("[[service]]\nkind = \"controller\"\napps = []\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[0].apps"), "{e}");
+        let e = resolve("[[service]]\nkind = \"controller\"\necho_interval = 0\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[0].echo_interval"), "{e}");
     }
 
     #[test]

@@ -101,6 +101,26 @@ enum Command {
         #[command(flatten)]
         net: NetArgs,
     },
+    /// Run an OpenFlow 1.3 controller that switches (Open vSwitch) connect to.
+    Controller {
+        /// The TCP port switches connect to.
+        #[arg(long, default_value_t = 6653)]
+        port: u16,
+        /// Apps, comma-separated, in the order they see events:
+        /// learning-switch, topology.
+        #[arg(
+            long = "app",
+            value_name = "APP,...",
+            value_delimiter = ',',
+            default_value = "learning-switch"
+        )]
+        apps: Vec<String>,
+        /// Seconds a learned flow stays without traffic (0: forever).
+        #[arg(long, value_name = "SECONDS")]
+        flow_idle_timeout: Option<u16>,
+        #[command(flatten)]
+        net: NetArgs,
+    },
     /// DNS zone file tools.
     #[command(subcommand)]
     Zone(ZoneCommand),
@@ -317,6 +337,9 @@ fn main() -> ExitCode {
         Command::Echo { port, net } => (one_service("echo", *port), "<command line>".into(), net),
         Command::Discard { port, net } => (one_service("discard", *port), "<command line>".into(), net),
         Command::Iperf3 { port, net } => (one_service("iperf3", *port), "<command line>".into(), net),
+        Command::Controller { port, apps, flow_idle_timeout, net } => {
+            (controller_service(*port, apps, *flow_idle_timeout), "<command line>".into(), net)
+        }
         Command::Dns { zones, origins, port, max_udp_payload, tls_port, tls, net } => {
             if origins.len() > zones.len() {
                 eprintln!(
@@ -385,6 +408,17 @@ fn main() -> ExitCode {
 /// The config of a one-service command, in the file syntax (one code path).
 fn one_service(kind: &str, port: u16) -> String {
     format!("[[service]]\nkind = \"{kind}\"\nport = {port}\n")
+}
+
+/// The config of `appliance controller`, in the file syntax.
+fn controller_service(port: u16, apps: &[String], flow_idle_timeout: Option<u16>) -> String {
+    let apps: Vec<toml::Value> = apps.iter().map(|a| toml::Value::String(a.trim().to_string())).collect();
+    let mut text =
+        format!("[[service]]\nkind = \"controller\"\nport = {port}\napps = {}\n", toml::Value::Array(apps));
+    if let Some(t) = flow_idle_timeout {
+        text += &format!("flow_idle_timeout = {t}\n");
+    }
+    text
 }
 
 /// The config of `appliance dns`, in the file syntax.

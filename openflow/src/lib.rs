@@ -36,6 +36,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod action;
+pub mod apps;
+pub mod controller;
 pub mod framing;
 pub mod header;
 pub mod instruction;
@@ -44,5 +46,6 @@ pub mod json;
 pub mod message;
 pub mod multipart;
 pub mod oxm;
+pub mod session;
 pub mod structs;
 pub mod wire;

@@ -1,6 +1,7 @@
 //! The services an appliance can run. Each is a sans-IO
 //! [`Service`](crate::service::Service).
 
+pub mod controller;
 pub mod discard;
 pub mod dns;
 pub mod echo;
