@@ -216,9 +216,8 @@ struct TlsArgs {
 }
 
 impl TlsArgs {
-    /// The `[service.tls]` table, in the file syntax; an error when --cert
-    /// and --key do not pair up.
-    fn table(&self) -> Result<String, String> {
+    /// An error when --cert and --key do not pair up.
+    fn check(&self) -> Result<(), String> {
         if self.certs.len() != self.keys.len() {
             return Err(format!(
                 "{} --cert for {} --key: give each certificate its key, in the same order",
@@ -226,6 +225,11 @@ impl TlsArgs {
                 self.keys.len()
             ));
         }
+        Ok(())
+    }
+
+    /// The `[service.tls]` table, in the file syntax (after [`check`](Self::check)).
+    fn table(&self) -> String {
         let mut text = String::from("[service.tls]\ncertificates = [\n");
         for (cert, key) in self.certs.iter().zip(&self.keys) {
             text += &format!(
@@ -242,7 +246,7 @@ impl TlsArgs {
         if let Some(ca) = &self.client_ca {
             text += &format!("client_ca = {}\n", quote(&ca.to_string_lossy()));
         }
-        Ok(text)
+        text
     }
 }
 
@@ -275,6 +279,12 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
+    if let Command::Dns { tls, .. } | Command::Https { tls, .. } = &cli.command
+        && let Err(e) = tls.check()
+    {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let (text, origin, net) = match &cli.command {
         Command::Ofp(OfpCommand::Decode { json, verify, ports, inputs }) => {
             let opts = ofp::DecodeOptions { json: *json, verify: *verify, ports: ports.clone() };
@@ -353,13 +363,7 @@ fn main() -> ExitCode {
             if let Some(tls_port) = tls_port {
                 text += &format!("tls_port = {tls_port}\n");
             }
-            match tls.table() {
-                Ok(table) => text += &table,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
+            text += &tls.table();
             (text, "<command line>".into(), net)
         }
         Command::Https { root, port, http_port, from_disk, tls, net } => {
@@ -370,13 +374,7 @@ fn main() -> ExitCode {
             if let Some(http_port) = http_port {
                 text += &format!("http_port = {http_port}\n");
             }
-            match tls.table() {
-                Ok(table) => text += &table,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
+            text += &tls.table();
             (text, "<command line>".into(), net)
         }
     };

@@ -19,14 +19,15 @@
 //! says SKIPPED and why. Every process started here is stopped by its PID.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::Path;
+use std::process::{Command, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_appliance");
+mod common;
+
+use common::{BIN, Netns, Proc, free_port, have, is_root};
 
 /// The test zone: every answer shape the differential test asks about.
 const ZONE: &str = r#"$ORIGIN example.test.
@@ -101,75 +102,6 @@ fn zone_text() -> String {
         z += &format!("h{i}\tIN A\t192.0.2.{}\n", 100 + i);
     }
     z
-}
-
-fn have(tool: &str, arg: &str) -> bool {
-    Command::new(tool).arg(arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// A port free on 127.0.0.1 for both TCP and UDP right now.
-fn free_port() -> u16 {
-    loop {
-        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = tcp.local_addr().unwrap().port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-/// A process started by the test: SIGTERM by PID (then SIGKILL) on stop or drop.
-struct Proc {
-    child: Child,
-    log: Option<PathBuf>,
-}
-
-impl Proc {
-    fn spawn(cmd: &mut Command, log: Option<&Path>) -> Proc {
-        match log {
-            Some(path) => cmd.stderr(std::fs::File::create(path).unwrap()),
-            None => cmd.stderr(Stdio::null()),
-        };
-        let child = cmd.stdout(Stdio::null()).spawn().unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
-        Proc { child, log: log.map(Path::to_path_buf) }
-    }
-    fn log(&self) -> String {
-        self.log.as_ref().map(|p| std::fs::read_to_string(p).unwrap_or_default()).unwrap_or_default()
-    }
-    fn signal(&self, sig: i32) {
-        // SAFETY: kill on our own child's PID, which is still ours to signal.
-        unsafe { libc::kill(self.child.id() as i32, sig) };
-    }
-    fn stop(&mut self) -> std::process::ExitStatus {
-        if let Some(status) = self.child.try_wait().expect("wait") {
-            return status;
-        }
-        self.signal(libc::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                return self.child.wait().expect("wait");
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            self.stop();
-        }
-    }
 }
 
 // ---- DNS by hand (for pipelining and hostile input) ----------------------------
@@ -503,7 +435,7 @@ fn a_client_that_does_not_read_is_not_read_and_memory_stays_bounded() {
     let port = free_port();
     let app = start_socket_appliance(dir.path(), &zone, port, &[]);
     let server = SocketAddr::from(([127, 0, 0, 1], port));
-    let before = rss_kb(app.child.id());
+    let before = rss_kb(app.pid());
 
     // 40,000 pipelined queries for the 2.4 KB answer: ~100 MB of answers,
     // and the client reads nothing for a while.
@@ -519,7 +451,7 @@ fn a_client_that_does_not_read_is_not_read_and_memory_stays_bounded() {
         writer.write_all(&burst).is_ok()
     });
     thread::sleep(Duration::from_secs(2));
-    let stalled = rss_kb(app.child.id());
+    let stalled = rss_kb(app.pid());
     eprintln!("RSS before: {before} kB; with a client that does not read: {stalled} kB");
     assert!(
         stalled < before + 16 * 1024,
@@ -608,40 +540,6 @@ fn connection_limit_and_idle_timeout() {
 }
 
 // ---- direct stack ------------------------------------------------------------------
-
-/// A network namespace that is deleted when dropped.
-struct Netns(String);
-
-impl Netns {
-    fn create(name: &str) -> Netns {
-        let _ = Command::new("ip").args(["netns", "del", name]).stderr(Stdio::null()).status();
-        let out = Command::new("ip").args(["netns", "add", name]).output().unwrap();
-        assert!(out.status.success(), "ip netns add: {}", String::from_utf8_lossy(&out.stderr));
-        Netns(name.to_string())
-    }
-    fn exec(&self, cmd: &[&str]) -> Output {
-        Command::new("ip").args(["netns", "exec", &self.0]).args(cmd).output().expect("ip netns exec")
-    }
-    fn on_thread<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let path = format!("/var/run/netns/{}", self.0);
-        thread::spawn(move || {
-            let ns = std::fs::File::open(&path).expect("open netns");
-            // SAFETY: ns is an open namespace fd; setns changes only this
-            // thread's network namespace, and the thread ends with `f`.
-            let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
-            f()
-        })
-        .join()
-        .expect("namespace thread panicked")
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
 
 #[test]
 fn direct_stack_on_tap_answers_dig_from_the_kernel_side() {

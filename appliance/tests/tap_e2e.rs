@@ -6,9 +6,10 @@
 //!
 //! Needs root (namespaces, TAP); otherwise it says it is skipped and why.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -17,6 +18,8 @@ use std::time::{Duration, Instant};
 const TAP: &str = "aptap0";
 const KERNEL_IP: &str = "10.99.0.1";
 const STACK_IP: &str = "10.99.0.2";
+
+use common::Netns;
 
 /// Why this machine cannot run the test, if it cannot.
 fn skip_reason() -> Option<String> {
@@ -33,46 +36,6 @@ fn skip_reason() -> Option<String> {
         }
     }
     None
-}
-
-/// A network namespace that is deleted when dropped.
-struct Netns(String);
-
-impl Netns {
-    fn create(name: &str) -> Netns {
-        let _ = Command::new("ip").args(["netns", "del", name]).stderr(Stdio::null()).status();
-        run("ip", &["netns", "add", name]);
-        Netns(name.to_string())
-    }
-    fn exec(&self, cmd: &[&str]) -> std::process::Output {
-        Command::new("ip").args(["netns", "exec", &self.0]).args(cmd).output().expect("ip netns exec")
-    }
-    /// Runs `f` on a thread that lives inside this namespace, so the kernel
-    /// stack it uses is the namespace's.
-    fn on_thread<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let path = format!("/var/run/netns/{}", self.0);
-        thread::spawn(move || {
-            let ns = std::fs::File::open(&path).expect("open netns");
-            // SAFETY: ns is an open namespace fd; setns changes only this
-            // thread's network namespace, and the thread ends with `f`.
-            let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
-            f()
-        })
-        .join()
-        .expect("namespace thread panicked")
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-fn run(cmd: &str, args: &[&str]) {
-    let out = Command::new(cmd).args(args).output().expect(cmd);
-    assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// The appliance process; SIGTERM then (if needed) SIGKILL by its PID on drop.
