@@ -35,6 +35,9 @@
 //! kind = "controller"       # OpenFlow 1.3 controller for Open vSwitch
 //! port = 6653
 //! apps = ["learning-switch", "topology"]
+//! api_port = 8080           # northbound HTTP/JSON API on 127.0.0.1:8080
+//! # tls_port = 6654         # OpenFlow over TLS instead (API over TLS too), with
+//! # [service.tls]           # client_ca = the CA of the switches' certificates
 //! ```
 
 use std::fmt;
@@ -48,6 +51,7 @@ use smoltcp::wire::{EthernetAddress, Ipv4Cidr, Ipv6Cidr};
 
 use crate::service::Service;
 use crate::services::controller::{AppKind, ControllerService, ControllerSettings};
+use crate::services::controller_api::ApiSettings;
 use crate::services::dns::{Dns, DnsSettings, ZoneLoadError, ZoneSet, ZoneSource};
 use crate::services::http::{Http, HttpOptions, Redirect, Site, SiteError, SiteMode};
 use crate::services::{discard::Discard, echo::Echo, iperf3::Iperf3};
@@ -204,6 +208,19 @@ pub enum ServiceConfig {
         /// twice as long again without an answer and the switch is declared gone.
         #[serde(default = "echo_interval")]
         echo_interval: Seconds,
+        /// Serve the northbound HTTP/JSON API on this TCP port (default: no API).
+        api_port: Option<u16>,
+        /// The local address API connections must be made to (default 127.0.0.1;
+        /// `0.0.0.0` or `::`: any address of the stack).
+        #[serde(default = "api_address")]
+        api_address: IpAddr,
+        /// OpenFlow over TLS on this port (`ssl:` controllers in Open vSwitch) instead
+        /// of plain TCP on `port`; the API, if any, is then served over TLS too.
+        tls_port: Option<u16>,
+        /// `[service.tls]`: the controller's certificate and the CA that signs
+        /// the switches' certificates (`client_ca`).
+        #[serde(default)]
+        tls: TlsConfig,
     },
 }
 
@@ -269,7 +286,7 @@ impl TlsConfig {
     fn wrap<S: Service + 'static>(
         &self,
         inner: S,
-        port: u16,
+        ports: &[u16],
         alpn: &[&[u8]],
     ) -> Result<Box<dyn Service>, BuildError> {
         let settings = tls_glue::config::ServerSettings {
@@ -298,7 +315,7 @@ impl TlsConfig {
             );
         }
         let options = TlsOptions {
-            ports: vec![port],
+            ports: ports.to_vec(),
             handshake_timeout: self.handshake_timeout.duration(),
             max_handshakes: self.max_handshakes,
             ..TlsOptions::default()
@@ -438,6 +455,9 @@ fn controller_apps() -> Vec<String> {
 fn max_switches() -> usize {
     crate::services::controller::DEFAULT_MAX_SWITCHES
 }
+fn api_address() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::LOCALHOST)
+}
 fn flow_idle_timeout() -> u16 {
     openflow::apps::learning_switch::LearningConfig::default().idle_timeout
 }
@@ -513,7 +533,7 @@ impl ServiceConfig {
                     // RFC 7858 over the same zones; "dot" is its ALPN id (RFC 8310).
                     services.push(tls.wrap(
                         Dns::with_zones(settings, Arc::clone(&set)),
-                        *tls_port,
+                        &[*tls_port],
                         &[b"dot"],
                     )?);
                 }
@@ -530,13 +550,23 @@ impl ServiceConfig {
                     if *from_disk { ", served from disk" } else { " in memory" }
                 );
                 let http = Http::new(Arc::new(site), HttpOptions { port: *port, ..HttpOptions::default() });
-                let mut services = vec![tls.wrap(http, *port, &[b"http/1.1"])?];
+                let mut services = vec![tls.wrap(http, &[*port], &[b"http/1.1"])?];
                 if let Some(http_port) = http_port {
                     services.push(Box::new(Redirect::new(*http_port, *port)));
                 }
                 return Ok(BuiltService { services, zones: None });
             }
-            ServiceConfig::Controller { port, apps, max_switches, flow_idle_timeout, echo_interval } => {
+            ServiceConfig::Controller {
+                port,
+                apps,
+                max_switches,
+                flow_idle_timeout,
+                echo_interval,
+                api_port,
+                api_address,
+                tls_port,
+                tls,
+            } => {
                 let echo_ms = (echo_interval.0 * 1000.0) as u64;
                 let settings = ControllerSettings {
                     port: *port,
@@ -552,9 +582,21 @@ impl ServiceConfig {
                         idle_timeout: *flow_idle_timeout,
                         ..LearningConfig::default()
                     },
+                    api: api_port.map(|p| ApiSettings {
+                        address: Some(*api_address).filter(|a| !a.is_unspecified()),
+                        ..ApiSettings::new(p)
+                    }),
                     ..ControllerSettings::default()
                 };
-                Box::new(ControllerService::new(settings))
+                let service = ControllerService::new(settings);
+                match tls_port {
+                    Some(tls_port) => {
+                        let mut ports = vec![*tls_port];
+                        ports.extend(*api_port);
+                        tls.wrap(service, &ports, &[])?
+                    }
+                    None => Box::new(service),
+                }
             }
         };
         Ok(BuiltService { services: vec![service], zones: None })
@@ -578,7 +620,11 @@ impl ServiceConfig {
                 ports.extend(http_port.map(|p| ("tcp", p)));
                 ports
             }
-            ServiceConfig::Controller { port, .. } => vec![("tcp", *port)],
+            ServiceConfig::Controller { port, api_port, tls_port, .. } => {
+                let mut ports = vec![("tcp", tls_port.unwrap_or(*port))];
+                ports.extend(api_port.map(|p| ("tcp", p)));
+                ports
+            }
         }
     }
 
@@ -591,6 +637,9 @@ impl ServiceConfig {
             tls.validate()?;
         }
         if let ServiceConfig::Dns { tls_port: Some(_), tls, .. } = self {
+            tls.validate()?;
+        }
+        if let ServiceConfig::Controller { tls_port: Some(_), tls, .. } = self {
             tls.validate()?;
         }
         if let ServiceConfig::Controller { apps, max_switches, echo_interval, .. } = self {
@@ -1228,7 +1277,7 @@ mod tests {
     #[test]
     fn controller_service_defaults_and_errors() {
         let a = resolve("[[service]]\nkind = \"controller\"\n").unwrap();
-        let ServiceConfig::Controller { port, apps, max_switches, flow_idle_timeout, echo_interval } =
+        let ServiceConfig::Controller { port, apps, max_switches, flow_idle_timeout, echo_interval, .. } =
             &a.services[0]
         else {
             panic!("not a controller: {:?}", a.services[0]);
@@ -1251,6 +1300,35 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("service[0].apps"), "{e}");
         let e = resolve("[[service]]\nkind = \"controller\"\necho_interval = 0\n").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("service[0].echo_interval"), "{e}");
+    }
+
+    #[test]
+    fn controller_api_and_tls() {
+        // The API shares the controller service: one service, two ports.
+        let a = resolve("[[service]]\nkind = \"controller\"\napi_port = 8080\n").unwrap();
+        let built = a.services[0].build().unwrap();
+        assert_eq!(built.services.len(), 1);
+        assert_eq!(built.services[0].listen().tcp, [6653, 8080]);
+        let ServiceConfig::Controller { api_address, .. } = &a.services[0] else { panic!() };
+        assert_eq!(*api_address, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let e = resolve("[[service]]\nkind = \"controller\"\napi_port = 6653\n").unwrap_err();
+        assert!(e.to_string().contains("6653"), "{e}");
+        let e = resolve("[[service]]\nkind = \"controller\"\napi_address = \"nowhere\"\n").unwrap_err();
+        assert!(e.to_string().contains("invalid IP address"), "{e}");
+        // OpenFlow over TLS (and the API with it): Tls<ControllerService> on both ports.
+        let a = resolve(
+            "[[service]]\nkind = \"controller\"\ntls_port = 6654\napi_port = 8443\n\
+             [service.tls]\nnames = [\"ctl.test\"]\n",
+        )
+        .unwrap();
+        let built = a.services[0].build().unwrap();
+        assert_eq!(built.services[0].name(), "tls+controller");
+        assert_eq!(built.services[0].listen().tcp, [6654, 8443]);
+        let e = resolve(
+            "[[service]]\nkind = \"controller\"\ntls_port = 6654\n[service.tls]\nmax_handshakes = 0\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("service[0].tls.max_handshakes"), "{e}");
     }
 
     #[test]

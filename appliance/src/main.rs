@@ -118,6 +118,20 @@ enum Command {
         /// Seconds a learned flow stays without traffic (0: forever).
         #[arg(long, value_name = "SECONDS")]
         flow_idle_timeout: Option<u16>,
+        /// Serve the northbound HTTP/JSON API on this TCP port.
+        #[arg(long, value_name = "PORT")]
+        api_port: Option<u16>,
+        /// The local address API connections must be made to (default 127.0.0.1;
+        /// 0.0.0.0: any).
+        #[arg(long, value_name = "IP")]
+        api_address: Option<std::net::IpAddr>,
+        /// OpenFlow over TLS on this port instead of plain TCP on --port (Open
+        /// vSwitch `ssl:` controllers; --client-ca checks the switches'
+        /// certificates); the API is then served over TLS too.
+        #[arg(long, value_name = "PORT")]
+        tls_port: Option<u16>,
+        #[command(flatten)]
+        tls: TlsArgs,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -228,7 +242,7 @@ impl TlsArgs {
         Ok(())
     }
 
-    /// The `[service.tls]` table, in the file syntax (after [`check`](Self::check)).
+    /// The `[service.tls]` table, in the file syntax (after [`TlsArgs::check`]).
     fn table(&self) -> String {
         let mut text = String::from("[service.tls]\ncertificates = [\n");
         for (cert, key) in self.certs.iter().zip(&self.keys) {
@@ -247,6 +261,18 @@ impl TlsArgs {
             text += &format!("client_ca = {}\n", quote(&ca.to_string_lossy()));
         }
         text
+    }
+}
+
+impl Command {
+    /// The TLS flags of the commands that take them.
+    fn tls(&self) -> Option<&TlsArgs> {
+        match self {
+            Command::Dns { tls, .. } | Command::Https { tls, .. } | Command::Controller { tls, .. } => {
+                Some(tls)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -279,9 +305,7 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    if let Command::Dns { tls, .. } | Command::Https { tls, .. } = &cli.command
-        && let Err(e) = tls.check()
-    {
+    if let Err(e) = cli.command.tls().map_or(Ok(()), TlsArgs::check) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
@@ -347,8 +371,19 @@ fn main() -> ExitCode {
         Command::Echo { port, net } => (one_service("echo", *port), "<command line>".into(), net),
         Command::Discard { port, net } => (one_service("discard", *port), "<command line>".into(), net),
         Command::Iperf3 { port, net } => (one_service("iperf3", *port), "<command line>".into(), net),
-        Command::Controller { port, apps, flow_idle_timeout, net } => {
-            (controller_service(*port, apps, *flow_idle_timeout), "<command line>".into(), net)
+        Command::Controller { port, apps, flow_idle_timeout, api_port, api_address, tls_port, tls, net } => {
+            let mut text = controller_service(*port, apps, *flow_idle_timeout);
+            if let Some(p) = api_port {
+                text += &format!("api_port = {p}\n");
+            }
+            if let Some(a) = api_address {
+                text += &format!("api_address = {}\n", quote(&a.to_string()));
+            }
+            if let Some(p) = tls_port {
+                text += &format!("tls_port = {p}\n");
+            }
+            text += &tls.table();
+            (text, "<command line>".into(), net)
         }
         Command::Dns { zones, origins, port, max_udp_payload, tls_port, tls, net } => {
             if origins.len() > zones.len() {

@@ -20,8 +20,18 @@
 //!    learned flows (our cookie, the idle timeout, MAC matches);
 //! 3. the controller restarts (flows deleted meanwhile): the switch
 //!    reconnects and ping works again;
-//! 4. a capture of the OpenFlow session decodes in tshark's `openflow_v4`
+//! 4. the northbound API (`curl`): the switch is listed with its ports, the
+//!    flows it lists are those `ovs-ofctl dump-flows` shows (count, a learned
+//!    flow), a flow added through it appears in `dump-flows` and one deleted
+//!    through it disappears;
+//! 5. a capture of the OpenFlow session decodes in tshark's `openflow_v4`
 //!    dissector with nothing malformed.
+//!
+//! TLS variant (socket stack): certificates made by `openssl` at test time (a
+//! CA, the controller's server certificate, the switch's client certificate);
+//! Open vSwitch with an `ssl:` controller connects, ping works through the
+//! learning switch, the API answers over TLS with a client certificate; a
+//! switch whose certificate comes from another CA is refused.
 //!
 //! Not root, or Open vSwitch / iperf3 / tshark missing: SKIPPED with the reason.
 
@@ -312,6 +322,99 @@ impl Lab {
     }
 }
 
+impl Lab {
+    /// One northbound API request with `curl` (in the switch namespace, where
+    /// the controller runs): (status, JSON body). `extra`: more curl flags (TLS).
+    fn api(&self, method: &str, url: &str, body: Option<&str>, extra: &[&str]) -> (u16, serde_json::Value) {
+        let mut args = vec!["timeout", "20", "curl", "-sS", "-X", method, "-w", "\n%{http_code}"];
+        args.extend_from_slice(extra);
+        if let Some(body) = body {
+            args.extend_from_slice(&["-H", "Content-Type: application/json", "--data-binary", body]);
+        }
+        args.push(url);
+        let out = self.sw_exec(&args);
+        let (body, code) = out.trim_end().rsplit_once('\n').unwrap_or_else(|| panic!("curl said {out:?}"));
+        let json = serde_json::from_str(body).unwrap_or_else(|e| panic!("{method} {url}: {e}: {body}"));
+        (code.parse().unwrap_or_else(|_| panic!("curl status {code:?}")), json)
+    }
+
+    /// The flow lines of `ovs-ofctl dump-flows`.
+    fn flow_lines(&self) -> Vec<String> {
+        self.flows().lines().filter(|l| l.contains("cookie=")).map(str::to_string).collect()
+    }
+}
+
+/// The northbound API against the real switch (`base`: `http://IP:PORT`).
+fn check_api(lab: &Lab, base: &str, tag: u8, extra: &[&str]) {
+    let (status, switches) = lab.api("GET", &format!("{base}/switches"), None, extra);
+    assert_eq!(status, 200, "{switches}");
+    let list = switches.as_array().expect("a list");
+    assert_eq!(list.len(), 1, "{switches}");
+    let sw = &list[0];
+    let names: Vec<&str> =
+        sw["ports"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    for want in ["sw1", "sw2", "br0"] {
+        assert!(names.contains(&want), "port {want} missing: {sw}");
+    }
+    let dpid = sw["dpid"].as_str().unwrap().to_string();
+    assert_eq!(u64::from_str_radix(&dpid, 16).unwrap(), sw["dpid_int"].as_u64().unwrap());
+    let port1 = sw["ports"].as_array().unwrap().iter().find(|p| p["name"] == "sw1").unwrap();
+    assert_eq!((port1["port_no"].as_u64(), port1["up"].as_bool()), (Some(1), Some(true)), "{sw}");
+
+    // The same flows as dump-flows (retried while learning still changes them).
+    let flows_url = format!("{base}/switches/{dpid}/flows");
+    let mut agreed = None;
+    for _ in 0..10 {
+        let before = lab.flow_lines();
+        let (status, flows) = lab.api("GET", &flows_url, None, extra);
+        assert_eq!(status, 200, "{flows}");
+        if before.len() == lab.flow_lines().len() && flows.as_array().unwrap().len() == before.len() {
+            agreed = Some((before, flows));
+            break;
+        }
+        thread::sleep(Duration::from_millis(300));
+    }
+    let (lines, flows) =
+        agreed.unwrap_or_else(|| panic!("the API never listed what dump-flows shows\n{}", lab.flows()));
+    let learned = flows.as_array().unwrap().iter().find(|f| f["cookie"] == 0x4c53_0000_0000_0001_u64);
+    let learned = learned.unwrap_or_else(|| panic!("no learned flow in {flows}"));
+    let dst = learned["match"]["eth_dst"].as_str().expect("a learned flow matches eth_dst");
+    assert!(
+        lines.iter().any(|l| l.contains(&format!("dl_dst={dst}")) && l.contains("cookie=0x4c53000000000001")),
+        "{dst} not in dump-flows:\n{lines:?}"
+    );
+
+    // Add a flow, see it in dump-flows; delete it, see it go.
+    let add = format!(
+        r#"{{"priority": 1234, "cookie": 2748, "idle_timeout": 0, "match": {{"in_port": 1, "eth_type": 2048,
+            "ipv4_dst": "10.77.{tag}.99"}}, "actions": [{{"type": "output", "port": 2}}]}}"#
+    );
+    let (status, body) = lab.api("POST", &flows_url, Some(&add), extra);
+    assert_eq!((status, &body), (200, &serde_json::json!({ "status": "ok" })));
+    let added = |lines: &[String]| {
+        lines.iter().any(|l| l.contains("priority=1234") && l.contains(&format!("nw_dst=10.77.{tag}.99")))
+    };
+    let lines = lab.flow_lines();
+    assert!(added(&lines), "the added flow is not in dump-flows:\n{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("cookie=0xabc") && l.contains("actions=output:2")), "{lines:?}");
+    let (status, body) = lab.api("DELETE", &flows_url, Some(r#"{"cookie": 2748}"#), extra);
+    assert_eq!(status, 200, "{body}");
+    let lines = lab.flow_lines();
+    assert!(!added(&lines), "the deleted flow is still in dump-flows:\n{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("cookie=0x4c53000000000001")),
+        "other flows went too:\n{lines:?}"
+    );
+
+    // A flow the switch refuses: the switch's error comes back.
+    let bad = r#"{"table_id": 254, "priority": 1, "actions": [{"type": "output", "port": 2}]}"#;
+    let (status, body) = lab.api("POST", &flows_url, Some(bad), extra);
+    assert!(status == 400 || status == 502, "{status} {body}");
+    assert!(body["ofp_error"]["type"].is_u64(), "{body}");
+    let (status, _) = lab.api("GET", &format!("{base}/switches/0x1234"), None, extra);
+    assert_eq!(status, 404);
+}
+
 fn wait_for(cond: impl Fn() -> bool, what: &str, log: &dyn Fn() -> String) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !cond() {
@@ -372,11 +475,14 @@ fn scenario(tag: u8, direct: bool) {
             "learning-switch,topology",
             "--flow-idle-timeout",
             "60",
+            "--api-port",
+            "18080",
         ];
         let addr = format!("{ctl_ip}/24");
         let net = format!("tap:{tap}");
         if direct {
-            args.extend_from_slice(&["--net", &net, "--addr", &addr]);
+            // The direct stack has no loopback: the API answers on the TAP address.
+            args.extend_from_slice(&["--net", &net, "--addr", &addr, "--api-address", &ctl_ip]);
         }
         let mut cmd = lab.sw_cmd(&args);
         cmd.env("RUST_LOG", "info");
@@ -400,6 +506,11 @@ fn scenario(tag: u8, direct: bool) {
     assert!(flows.contains("dl_type=0x88cc"), "no LLDP flow from topology:\n{flows}");
     let receiver = lab.iperf();
     eprintln!("{test}: iperf3 through Open vSwitch: {receiver}");
+    check_api(&lab, &format!("http://{ctl_ip}:18080"), tag, &[]);
+    let (status, topology) = lab.api("GET", &format!("http://{ctl_ip}:18080/topology"), None, &[]);
+    assert_eq!(status, 200, "{topology}");
+    assert_eq!(topology["switches"].as_array().map(Vec::len), Some(1), "{topology}");
+    eprintln!("{test}: the northbound API agrees with ovs-ofctl dump-flows");
 
     // 3. Restart: the switch reconnects, and forwarding works again from scratch.
     ctl.stop();
@@ -412,7 +523,7 @@ fn scenario(tag: u8, direct: bool) {
     assert!(lab.ping(), "ping failed after the restart\n{}\n{}", lab.flows(), logs(&ctl));
     drop(ctl);
 
-    // 4. The capture decodes cleanly.
+    // 5. The capture decodes cleanly.
     thread::sleep(Duration::from_millis(500));
     capture.stop();
     let (messages, malformed) = tshark_check(&pcap, 6653);
@@ -429,4 +540,193 @@ fn controller_on_the_socket_stack() {
 #[test]
 fn controller_on_the_direct_stack() {
     scenario(2, true);
+}
+
+/// Runs `openssl` with `args`, panicking with its stderr on failure.
+fn openssl(args: &[&str]) {
+    let out = run(Command::new("openssl").args(args));
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A CA: (cert, key) in `dir`, named by `stem`.
+fn make_ca(dir: &Path, stem: &str) -> (String, String) {
+    let (crt, key) = (dir.join(format!("{stem}.crt")), dir.join(format!("{stem}.key")));
+    let (crt, key) = (crt.to_string_lossy().into_owned(), key.to_string_lossy().into_owned());
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        &format!("/CN={stem}"),
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+        "-keyout",
+        &key,
+        "-out",
+        &crt,
+    ]);
+    (crt, key)
+}
+
+/// A certificate for `cn` signed by `ca`, for TLS servers and clients both
+/// (Open vSwitch uses one certificate for either role).
+fn make_signed(dir: &Path, stem: &str, cn: &str, ca: &(String, String)) -> (String, String) {
+    let path = |ext: &str| dir.join(format!("{stem}.{ext}")).to_string_lossy().into_owned();
+    let (crt, key, csr, ext) = (path("crt"), path("key"), path("csr"), path("ext"));
+    std::fs::write(
+        &ext,
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n\
+         subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        &format!("/CN={cn}"),
+        "-keyout",
+        &key,
+        "-out",
+        &csr,
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-days",
+        "2",
+        "-CAcreateserial",
+        "-in",
+        &csr,
+        "-CA",
+        &ca.0,
+        "-CAkey",
+        &ca.1,
+        "-extfile",
+        &ext,
+        "-out",
+        &crt,
+    ]);
+    (crt, key)
+}
+
+#[test]
+fn controller_over_tls_with_client_certificates() {
+    let test = "controller_over_tls_with_client_certificates";
+    if let Some(reason) = skip_reason() {
+        eprintln!("SKIPPED {test}: {reason}");
+        return;
+    }
+    let tag = 3;
+    let lab = Lab::new(tag, "ssl:127.0.0.1:6654");
+    let dir = lab.dir.path().to_path_buf();
+    let ca = make_ca(&dir, "ca");
+    let controller = make_signed(&dir, "controller", "controller", &ca);
+    let switch = make_signed(&dir, "switch", "switch", &ca);
+    let rogue_ca = make_ca(&dir, "rogue-ca");
+    let rogue = make_signed(&dir, "rogue", "switch", &rogue_ca);
+    lab.vsctl(&["set-ssl", &switch.1, &switch.0, &ca.0]);
+
+    let start = |n: u32| {
+        let args = [
+            BIN,
+            "controller",
+            "--tls-port",
+            "6654",
+            "--cert",
+            &controller.0,
+            "--key",
+            &controller.1,
+            "--client-ca",
+            &ca.0,
+            "--app",
+            "learning-switch",
+            "--api-port",
+            "18443",
+        ];
+        let mut cmd = lab.sw_cmd(&args);
+        cmd.env("RUST_LOG", "info");
+        Proc::spawn(&mut cmd, &dir.join(format!("controller-tls{n}.log")))
+    };
+    let mut ctl = start(1);
+    let logs = |ctl: &Proc| format!("controller:\n{}\novs-vswitchd:\n{}", ctl.log(), lab.vswitchd_log());
+    wait_for(|| lab.connected(), "the switch to connect over TLS", &|| logs(&ctl));
+    wait_for(|| ctl.log().contains("up with"), "switch-up in the log", &|| logs(&ctl));
+    assert!(lab.ping(), "ping failed with the TLS controller\n{}\n{}", lab.flows(), logs(&ctl));
+    let learned = lab.flow_lines().iter().filter(|l| l.contains("cookie=0x4c53000000000001")).count();
+    assert!(learned >= 2, "no learned flows:\n{}", lab.flows());
+
+    // The API over TLS, with a client certificate from the same CA.
+    let tls = ["--cacert", &ca.0, "--cert", &switch.0, "--key", &switch.1];
+    let (status, switches) = lab.api("GET", "https://127.0.0.1:18443/switches", None, &tls);
+    assert_eq!(status, 200, "{switches}");
+    assert_eq!(switches.as_array().map(Vec::len), Some(1), "{switches}");
+    // Without a client certificate the handshake is refused.
+    let out = run(&mut lab.sw_cmd(&[
+        "timeout",
+        "20",
+        "curl",
+        "-sS",
+        "--cacert",
+        &ca.0,
+        "https://127.0.0.1:18443/switches",
+    ]));
+    assert!(!out.status.success(), "the API answered without a client certificate");
+    eprintln!("{test}: the switch connected over TLS, ping works, the API answers over TLS");
+
+    // A switch whose certificate another CA signed is refused.
+    ctl.stop();
+    wait_for(|| !lab.connected(), "the switch to notice the controller is gone", &|| logs(&ctl));
+    lab.vsctl(&["set-ssl", &rogue.1, &rogue.0, &ca.0]);
+    let ctl = start(2);
+    wait_for(|| ctl.log().contains("UnknownIssuer"), "the rogue switch's handshake to fail", &|| logs(&ctl));
+    thread::sleep(Duration::from_secs(2));
+    assert!(!lab.connected(), "a switch with another CA's certificate connected\n{}", logs(&ctl));
+    assert!(!ctl.log().contains("up with"), "a switch with another CA's certificate came up\n{}", logs(&ctl));
+    eprintln!("{test}: a switch with another CA's certificate was refused");
+}
+
+/// The CLI's API flags without a switch (no root needed; loopback only).
+#[test]
+fn api_flags_on_the_command_line() {
+    if !have("curl", "--version") {
+        eprintln!("SKIPPED api_flags_on_the_command_line: `curl` is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctl = Proc::spawn(
+        Command::new(BIN).args(["controller", "--port", "16653", "--api-port", "18091"]),
+        &dir.path().join("controller.log"),
+    );
+    let get = |path: &str| {
+        run(Command::new("timeout")
+            .args(["20", "curl", "-sS", "-w", "\n%{http_code}"])
+            .arg(format!("http://127.0.0.1:18091{path}")))
+    };
+    wait_for(|| get("/switches").status.success(), "the API to listen", &|| ctl.log());
+    let out = String::from_utf8(get("/switches").stdout).unwrap();
+    let (body, code) = out.trim_end().rsplit_once('\n').unwrap();
+    assert_eq!(
+        (code, serde_json::from_str::<serde_json::Value>(body).unwrap()),
+        ("200", serde_json::json!([]))
+    );
+    let out = String::from_utf8(get("/topology").stdout).unwrap();
+    assert!(out.ends_with("404"), "topology without the app: {out}");
+    ctl.stop();
+    // --cert without --key is refused before anything starts.
+    let out = run(Command::new(BIN).args(["controller", "--tls-port", "16654", "--cert", "x.crt"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 --cert for 0 --key"), "{out:?}");
 }

@@ -8,6 +8,12 @@
 //! back-pressure, closes the connections it gives up on, limits how many
 //! switches may connect, and logs switches coming and going.
 //!
+//! With [`ControllerSettings::api`] the same service also listens on the API
+//! port and routes those connections (by local port) to the northbound
+//! HTTP/JSON API ([`controller_api`](super::controller_api)), which reads and
+//! drives this controller directly. OpenFlow over TLS is `Tls<ControllerService>`
+//! (built by the config), the API then behind the same TLS.
+//!
 //! ```text
 //!  stack ─ on_open / on_data / on_closed / on_timer ─▶ ControllerService ─▶ Controller ─▶ apps
 //!  stack ◀─ write (output per switch) / close ───────── ControllerService ◀─ notices (logged)
@@ -22,6 +28,7 @@ use openflow::controller::{self, Controller, Notice};
 use openflow::session::SessionConfig;
 
 use crate::service::{ConnId, ConnInfo, Instant, Listen, Net, Service};
+use crate::services::controller_api::{Api, ApiSettings};
 
 /// The IANA OpenFlow port.
 pub const DEFAULT_PORT: u16 = 6653;
@@ -81,6 +88,8 @@ pub struct ControllerSettings {
     pub learning: LearningConfig,
     /// Topology tunables.
     pub topology: TopologyConfig,
+    /// The northbound HTTP/JSON API, when it is served (on its own port).
+    pub api: Option<ApiSettings>,
 }
 
 impl Default for ControllerSettings {
@@ -92,6 +101,7 @@ impl Default for ControllerSettings {
             session: SessionConfig::default(),
             learning: LearningConfig::default(),
             topology: TopologyConfig::default(),
+            api: None,
         }
     }
 }
@@ -101,6 +111,7 @@ pub struct ControllerService {
     settings: ControllerSettings,
     ctl: Controller,
     dirty: Vec<controller::ConnId>,
+    api: Option<Api>,
 }
 
 impl fmt::Debug for ControllerService {
@@ -127,7 +138,8 @@ impl ControllerService {
                 AppKind::Topology => ctl.add_app(Topology::new(settings.topology)),
             }
         }
-        ControllerService { settings, ctl, dirty: Vec::new() }
+        let api = settings.api.clone().map(Api::new);
+        ControllerService { settings, ctl, dirty: Vec::new(), api }
     }
 
     /// The controller inside (switches, apps, requests).
@@ -141,9 +153,24 @@ impl ControllerService {
         &mut self.ctl
     }
 
+    /// True when `conn` is a northbound API connection.
+    fn is_api(&self, conn: ConnId) -> bool {
+        self.api.as_ref().is_some_and(|a| a.owns(conn))
+    }
+
+    /// Logs the controller's notices and hands them to the API.
+    fn notices(&mut self, now: Instant) {
+        while let Some(notice) = self.ctl.poll_notice() {
+            log(&notice);
+            if let Some(api) = &mut self.api {
+                api.on_notice(ms(now), &notice);
+            }
+        }
+    }
+
     /// Writes every switch's pending output, closes sessions that are over,
-    /// and logs the controller's notices.
-    fn flush(&mut self, net: &mut dyn Net) {
+    /// handles the controller's notices and writes the API answers they made.
+    fn flush(&mut self, now: Instant, net: &mut dyn Net) {
         self.ctl.drain_dirty(&mut self.dirty);
         for conn in self.dirty.drain(..) {
             let id = ConnId(conn.0);
@@ -156,8 +183,9 @@ impl ControllerService {
                 net.close(id);
             }
         }
-        while let Some(notice) = self.ctl.poll_notice() {
-            log(&notice);
+        self.notices(now);
+        if let Some(api) = &mut self.api {
+            api.write_pending(ms(now), net);
         }
     }
 }
@@ -196,11 +224,19 @@ impl Service for ControllerService {
     }
 
     fn listen(&self) -> Listen {
-        Listen::tcp(self.settings.port)
+        let mut listen = Listen::tcp(self.settings.port);
+        listen.tcp.extend(self.api.as_ref().map(Api::port));
+        listen
     }
 
     fn on_open(&mut self, now: Instant, net: &mut dyn Net, conn: ConnId, info: ConnInfo) {
         if info.initiated {
+            return;
+        }
+        if let Some(api) = &mut self.api
+            && api.accepts(&info)
+        {
+            api.on_open(ms(now), net, conn, info);
             return;
         }
         if self.ctl.connections() >= self.settings.max_switches {
@@ -210,10 +246,18 @@ impl Service for ControllerService {
         }
         tracing::debug!(conn = conn.0, peer = %info.peer, "controller: switch connected");
         self.ctl.connect(ms(now), of(conn));
-        self.flush(net);
+        if let Some(api) = &mut self.api {
+            api.switch_opened(of(conn), info.peer);
+        }
+        self.flush(now, net);
     }
 
     fn on_data(&mut self, now: Instant, net: &mut dyn Net, conn: ConnId, data: &[u8]) -> usize {
+        if let Some(api) = self.api.as_mut().filter(|a| a.owns(conn)) {
+            let n = api.on_data(ms(now), net, &mut self.ctl, conn, data);
+            self.flush(now, net); // the request's messages to a switch
+            return n;
+        }
         if self.ctl.session(of(conn)).is_none() {
             return data.len(); // refused at the limit, or already gone
         }
@@ -221,39 +265,67 @@ impl Service for ControllerService {
             return 0; // the switch is not reading: stop reading it until on_writable
         }
         self.ctl.handle_input(ms(now), of(conn), data);
-        self.flush(net);
+        self.flush(now, net);
         data.len()
     }
 
-    fn on_writable(&mut self, _now: Instant, net: &mut dyn Net, conn: ConnId) {
+    fn on_writable(&mut self, now: Instant, net: &mut dyn Net, conn: ConnId) {
+        if let Some(api) = self.api.as_mut().filter(|a| a.owns(conn)) {
+            return api.on_writable(ms(now), net, conn);
+        }
         self.dirty.push(of(conn));
-        self.flush(net);
+        self.flush(now, net);
     }
 
     fn on_peer_close(&mut self, now: Instant, net: &mut dyn Net, conn: ConnId) {
+        if let Some(api) = self.api.as_mut().filter(|a| a.owns(conn)) {
+            return api.on_peer_close(ms(now), net, conn);
+        }
         self.ctl.handle_disconnect(ms(now), of(conn));
-        self.flush(net);
+        if let Some(api) = &mut self.api {
+            api.switch_closed(of(conn));
+        }
+        self.flush(now, net);
         net.close(conn);
     }
 
     fn on_closed(&mut self, now: Instant, conn: ConnId) {
+        if self.is_api(conn) {
+            if let Some(api) = &mut self.api {
+                api.on_closed(conn);
+            }
+            return;
+        }
         self.ctl.handle_disconnect(ms(now), of(conn));
-        while let Some(notice) = self.ctl.poll_notice() {
-            log(&notice);
+        // Answers this makes (a switch gone mid-request) go out at the next timer.
+        self.notices(now);
+        if let Some(api) = &mut self.api {
+            api.switch_closed(of(conn));
         }
     }
 
     fn on_timer(&mut self, now: Instant, net: &mut dyn Net) {
         self.ctl.handle_timeout(ms(now));
-        self.flush(net);
+        self.flush(now, net);
+        if let Some(api) = &mut self.api
+            && api.poll_timeout().is_some_and(|t| t <= ms(now))
+        {
+            api.on_timer(ms(now), net);
+            self.flush(now, net);
+        }
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.ctl.poll_timeout().map(|t| Instant::from_millis(t.min(i64::MAX as u64) as i64))
+        let api = self.api.as_ref().and_then(Api::poll_timeout);
+        let t = match (self.ctl.poll_timeout(), api) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        t.map(|t| Instant::from_millis(t.min(i64::MAX as u64) as i64))
     }
 
-    fn on_shutdown(&mut self, _now: Instant, net: &mut dyn Net) {
-        self.flush(net);
+    fn on_shutdown(&mut self, now: Instant, net: &mut dyn Net) {
+        self.flush(now, net);
     }
 }
 

@@ -2,6 +2,7 @@
 //! [`Service`](crate::service::Service).
 
 pub mod controller;
+pub mod controller_api;
 pub mod discard;
 pub mod dns;
 pub mod echo;

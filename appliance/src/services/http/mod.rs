@@ -233,6 +233,38 @@ enum Responder {
     Redirect { https_port: u16 },
 }
 
+/// The `Server` field for `name` (controls removed: a header value may not
+/// hold CR, LF or other controls), or nothing for an empty name.
+pub(crate) fn server_field(name: &str) -> Box<[u8]> {
+    if name.is_empty() {
+        return Box::default();
+    }
+    let name: String = name.chars().filter(|c| !c.is_control()).collect();
+    format!("Server: {name}\r\n").into_bytes().into()
+}
+
+/// Starts a response head: the status line, `server` (from [`server_field`])
+/// and `Date` (`date` as [`date::DateCache`] formats it).
+pub(crate) fn head_start(out: &mut Vec<u8>, status: Status, server: &[u8], date: &[u8]) {
+    out.extend_from_slice(status.line());
+    out.extend_from_slice(server);
+    out.extend_from_slice(b"Date: ");
+    out.extend_from_slice(date);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Ends a response head: `Connection` as the keep-alive decision and the
+/// request's HTTP version (`minor`) require, then the blank line.
+pub(crate) fn head_end(out: &mut Vec<u8>, keep_alive: bool, minor: u8) {
+    if !keep_alive {
+        out.extend_from_slice(b"Connection: close\r\n\r\n");
+    } else if minor == 0 {
+        out.extend_from_slice(b"Connection: keep-alive\r\n\r\n");
+    } else {
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 /// One answer being written: the head goes into `out`, the body (if any)
 /// into `out` when small, else into `body`.
 struct Reply<'a> {
@@ -251,21 +283,11 @@ struct Reply<'a> {
 impl Reply<'_> {
     fn start(&mut self, status: Status) {
         self.status = status;
-        self.out.extend_from_slice(status.line());
-        self.out.extend_from_slice(self.server);
-        self.out.extend_from_slice(b"Date: ");
-        self.out.extend_from_slice(self.date);
-        self.out.extend_from_slice(b"\r\n");
+        head_start(self.out, status, self.server, self.date);
     }
 
     fn end(&mut self) {
-        if !self.keep_alive {
-            self.out.extend_from_slice(b"Connection: close\r\n\r\n");
-        } else if self.minor == 0 {
-            self.out.extend_from_slice(b"Connection: keep-alive\r\n\r\n");
-        } else {
-            self.out.extend_from_slice(b"\r\n");
-        }
+        head_end(self.out, self.keep_alive, self.minor);
     }
 
     /// A complete error (or other body-less) answer with a small text body.
@@ -398,19 +420,12 @@ struct Engine {
 
 impl Engine {
     fn new(opts: HttpOptions, responder: Responder) -> Engine {
-        let server = if opts.server_name.is_empty() {
-            Vec::new()
-        } else {
-            // A header value may not hold CR, LF or other controls.
-            let name: String = opts.server_name.chars().filter(|c| !c.is_control()).collect();
-            format!("Server: {name}\r\n").into_bytes()
-        };
         Engine {
+            server: server_field(&opts.server_name),
             opts,
             responder,
             conns: HashMap::new(),
             live: 0,
-            server: server.into(),
             date: DateCache::default(),
             path: Vec::with_capacity(256),
             next_deadline: None,

@@ -43,6 +43,10 @@ pub enum Status {
     HeaderFieldsTooLarge,
     /// 500
     InternalServerError,
+    /// 502 (the controller's API: the switch refused or went away)
+    BadGateway,
+    /// 504 (the controller's API: no answer from the switch in time)
+    GatewayTimeout,
 }
 
 impl Status {
@@ -62,6 +66,8 @@ impl Status {
             Status::RangeNotSatisfiable => 416,
             Status::HeaderFieldsTooLarge => 431,
             Status::InternalServerError => 500,
+            Status::BadGateway => 502,
+            Status::GatewayTimeout => 504,
         }
     }
 
@@ -81,6 +87,8 @@ impl Status {
             Status::RangeNotSatisfiable => b"HTTP/1.1 416 Range Not Satisfiable\r\n",
             Status::HeaderFieldsTooLarge => b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
             Status::InternalServerError => b"HTTP/1.1 500 Internal Server Error\r\n",
+            Status::BadGateway => b"HTTP/1.1 502 Bad Gateway\r\n",
+            Status::GatewayTimeout => b"HTTP/1.1 504 Gateway Timeout\r\n",
         }
     }
 
