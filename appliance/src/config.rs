@@ -283,12 +283,24 @@ pub struct CertConfig {
 impl TlsConfig {
     /// Builds the adapter for `inner` on `port`, loading or generating the
     /// certificates; a generated one is logged as a warning.
+    /// `loaded.tls` is used when set (another instance built it); else it is
+    /// built here and recorded there.
     fn wrap<S: Service + 'static>(
         &self,
         inner: S,
         ports: &[u16],
         alpn: &[&[u8]],
+        loaded: &mut Loaded,
     ) -> Result<Box<dyn Service>, BuildError> {
+        let options = TlsOptions {
+            ports: ports.to_vec(),
+            handshake_timeout: self.handshake_timeout.duration(),
+            max_handshakes: self.max_handshakes,
+            ..TlsOptions::default()
+        };
+        if let Some(config) = &loaded.tls {
+            return Ok(Box::new(Tls::new(inner, Arc::clone(config), options)));
+        }
         let settings = tls_glue::config::ServerSettings {
             identities: self
                 .certificates
@@ -314,12 +326,7 @@ impl TlsConfig {
                 self.names.join(", ")
             );
         }
-        let options = TlsOptions {
-            ports: ports.to_vec(),
-            handshake_timeout: self.handshake_timeout.duration(),
-            max_handshakes: self.max_handshakes,
-            ..TlsOptions::default()
-        };
+        loaded.tls = Some(Arc::clone(&config));
         Ok(Box::new(Tls::new(inner, config, options)))
     }
 
@@ -465,13 +472,26 @@ fn echo_interval() -> Seconds {
     Seconds(openflow::session::SessionConfig::default().echo_interval_ms as f64 / 1000.0)
 }
 
-/// The services one `[[service]]` table runs, and the zones SIGHUP reloads
-/// if it is a `dns` one.
+/// The services one `[[service]]` table runs, and what they loaded.
 pub struct BuiltService {
     /// The services: one, or with TLS or a redirect listener, two.
     pub services: Vec<Box<dyn Service>>,
+    /// Zones (SIGHUP reloads them), site and TLS config, for other instances to share.
+    pub loaded: Loaded,
+}
+
+/// What a `[[service]]` table loads once: every socket-stack instance's copy
+/// of the service serves the same zones, site and TLS config (one
+/// certificate and one set of ticket keys, so a session resumes on any
+/// instance, and a generated certificate is the same everywhere).
+#[derive(Clone, Default)]
+pub struct Loaded {
     /// A `dns` service's zones.
     pub zones: Option<Arc<ZoneSet>>,
+    /// An `https` service's site.
+    pub site: Option<Arc<Site>>,
+    /// A TLS listener's config.
+    pub tls: Option<Arc<tls_glue::rustls::ServerConfig>>,
 }
 
 impl fmt::Debug for BuiltService {
@@ -486,13 +506,13 @@ impl ServiceConfig {
     /// zones here (every error names file:line:column), an `https` one its
     /// site and certificates.
     pub fn build(&self) -> Result<BuiltService, BuildError> {
-        self.build_sharing(None)
+        self.build_sharing(&Loaded::default())
     }
 
-    /// [`build`](Self::build), but a `dns` service serves `zones` (already
-    /// loaded, e.g. by another stack instance's copy) instead of loading
-    /// its own.
-    pub fn build_sharing(&self, shared: Option<&Arc<ZoneSet>>) -> Result<BuiltService, BuildError> {
+    /// [`build`](Self::build), but what `shared` holds (loaded by another
+    /// stack instance's copy) is used instead of loading it again.
+    pub fn build_sharing(&self, shared: &Loaded) -> Result<BuiltService, BuildError> {
+        let mut loaded = shared.clone();
         let service: Box<dyn Service> = match self {
             ServiceConfig::Echo { port } => Box::new(Echo::new(*port)),
             ServiceConfig::Discard { port } => Box::new(Discard::new(*port)),
@@ -506,7 +526,7 @@ impl ServiceConfig {
                 tls_port,
                 tls,
             } => {
-                let set = match shared {
+                let set = match &loaded.zones {
                     Some(set) => Arc::clone(set),
                     None => {
                         let sources = zones
@@ -535,26 +555,35 @@ impl ServiceConfig {
                         Dns::with_zones(settings, Arc::clone(&set)),
                         &[*tls_port],
                         &[b"dot"],
+                        &mut loaded,
                     )?);
                 }
-                return Ok(BuiltService { services, zones: Some(set) });
+                loaded.zones = Some(set);
+                return Ok(BuiltService { services, loaded });
             }
             ServiceConfig::Https { port, root, from_disk, http_port, tls } => {
-                let mode = if *from_disk { SiteMode::Disk } else { SiteMode::Memory };
-                let site = Site::load(root, mode)?;
-                tracing::info!(
-                    "https: site {} ({} file(s), {} bytes{})",
-                    root.display(),
-                    site.files(),
-                    site.total_bytes(),
-                    if *from_disk { ", served from disk" } else { " in memory" }
-                );
-                let http = Http::new(Arc::new(site), HttpOptions { port: *port, ..HttpOptions::default() });
-                let mut services = vec![tls.wrap(http, &[*port], &[b"http/1.1"])?];
+                let site = match &loaded.site {
+                    Some(site) => Arc::clone(site),
+                    None => {
+                        let mode = if *from_disk { SiteMode::Disk } else { SiteMode::Memory };
+                        let site = Site::load(root, mode)?;
+                        tracing::info!(
+                            "https: site {} ({} file(s), {} bytes{})",
+                            root.display(),
+                            site.files(),
+                            site.total_bytes(),
+                            if *from_disk { ", served from disk" } else { " in memory" }
+                        );
+                        Arc::new(site)
+                    }
+                };
+                loaded.site = Some(Arc::clone(&site));
+                let http = Http::new(site, HttpOptions { port: *port, ..HttpOptions::default() });
+                let mut services = vec![tls.wrap(http, &[*port], &[b"http/1.1"], &mut loaded)?];
                 if let Some(http_port) = http_port {
                     services.push(Box::new(Redirect::new(*http_port, *port)));
                 }
-                return Ok(BuiltService { services, zones: None });
+                return Ok(BuiltService { services, loaded });
             }
             ServiceConfig::Controller {
                 port,
@@ -593,13 +622,13 @@ impl ServiceConfig {
                     Some(tls_port) => {
                         let mut ports = vec![*tls_port];
                         ports.extend(*api_port);
-                        tls.wrap(service, &ports, &[])?
+                        tls.wrap(service, &ports, &[], &mut loaded)?
                     }
                     None => Box::new(service),
                 }
             }
         };
-        Ok(BuiltService { services: vec![service], zones: None })
+        Ok(BuiltService { services: vec![service], loaded })
     }
 
     /// (protocol, port) pairs this service binds.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::config::{Appliance, StackChoice};
+use crate::config::{Appliance, Loaded, StackChoice};
 use crate::device::HostDevice;
 use crate::device::counted::Counted;
 use crate::device::pcap::Pcap;
@@ -63,13 +63,13 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
     }
     let mut services: Vec<Box<dyn Service>> = Vec::with_capacity(appliance.services.len());
     let mut zone_sets = Vec::new();
-    // Per service: its zones, shared by every socket stack instance.
-    let mut shared: Vec<Option<Arc<ZoneSet>>> = Vec::with_capacity(appliance.services.len());
+    // Per service table: what it loaded, shared by every socket stack instance.
+    let mut shared: Vec<Loaded> = Vec::with_capacity(appliance.services.len());
     for config in &appliance.services {
         let built = config.build()?;
         services.extend(built.services);
-        zone_sets.extend(built.zones.clone());
-        shared.push(built.zones);
+        zone_sets.extend(built.loaded.zones.clone());
+        shared.push(built.loaded);
     }
     // Dropped (thread stopped) when this function returns.
     let _reloader = Reloader::start(zone_sets).map_err(io_err("SIGHUP handler"))?;
@@ -77,14 +77,14 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
     let result = match &appliance.stack {
         StackChoice::Socket(config) => {
             // Instance 0 takes the services built above; the others build
-            // their own on their threads, sharing the loaded zones.
+            // their own on their threads, sharing zones, site and TLS config.
             let build = |_instance: usize| -> io::Result<Vec<Box<dyn Service>>> {
                 appliance
                     .services
                     .iter()
                     .zip(&shared)
-                    .map(|(config, zones)| {
-                        config.build_sharing(zones.as_ref()).map(|b| b.services).map_err(io::Error::other)
+                    .map(|(config, loaded)| {
+                        config.build_sharing(loaded).map(|b| b.services).map_err(io::Error::other)
                     })
                     .collect::<io::Result<Vec<_>>>()
                     .map(|per_table| per_table.into_iter().flatten().collect())

@@ -608,3 +608,58 @@ fn bad_certificates_stop_at_start_and_none_gives_a_self_signed_one() {
     }
     assert!(app.log().to_lowercase().contains("self-signed"), "no warning:\n{}", app.log());
 }
+
+/// With several socket-stack instances (SO_REUSEPORT), every instance
+/// serves the same generated certificate and resumes sessions any instance
+/// issued: the site and TLS config are loaded once and shared.
+#[test]
+fn instances_share_one_certificate_and_resume_each_others_sessions() {
+    if !have("openssl", "version") {
+        eprintln!("SKIPPED instances_share_one_certificate_and_resume_each_others_sessions: openssl missing");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (site, _) = make_site(dir.path());
+    let port = free_port();
+    let s = |p: &Path| p.display().to_string();
+    let app =
+        start_https(dir.path(), &["--root", &s(&site), "--port", &port.to_string(), "--instances", "3"]);
+    let connect = format!("127.0.0.1:{port}");
+    let sess = dir.path().join("sess").display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let first = loop {
+        let out = tool(
+            None,
+            &["openssl", "s_client", "-connect", &connect, "-tls1_2", "-sess_out", &sess],
+            Some(REQUEST),
+        );
+        let all = text(&out);
+        if all.contains("hello over TLS") {
+            break all;
+        }
+        assert!(Instant::now() < deadline, "never served: {all}\n{}", app.log());
+        thread::sleep(Duration::from_millis(200));
+    };
+    let cert = |all: &str| {
+        let begin = all.find("-----BEGIN CERTIFICATE-----").expect("a certificate");
+        let end = all.find("-----END CERTIFICATE-----").expect("its end");
+        all[begin..end].to_string()
+    };
+    // Fresh client ports spread the connections over the instances: full
+    // handshakes all show the same certificate, resumed ones all resume.
+    for _ in 0..5 {
+        let out = tool(None, &["openssl", "s_client", "-connect", &connect, "-tls1_2"], Some(REQUEST));
+        assert_eq!(cert(&text(&out)), cert(&first), "another certificate on some instance");
+        let out = tool(
+            None,
+            &["openssl", "s_client", "-connect", &connect, "-tls1_2", "-sess_in", &sess],
+            Some(REQUEST),
+        );
+        let all = text(&out);
+        assert!(
+            all.contains("Reused, ") && all.contains("hello over TLS"),
+            "not resumed on some instance:\n{all}"
+        );
+    }
+    assert!(app.log().contains("3 instances"), "{}", app.log());
+}
