@@ -31,3 +31,24 @@ printf '\001\003GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=10-99\r\n\r\nHE
 printf '\002\007POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbodyGET /sub HTTP/1.1\r\nHost: x\r\nIf-None-Match: "x", *\r\n\r\n' > corpus/http_request/post
 printf '\003\001GET /%%2e%%2e/etc/passwd?q HTTP/1.1\r\nHost: [::1]:80\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' > corpus/http_request/escape
 echo "seeded corpus/http_request"
+
+# The TLS server's corpus: byte 0 is the split step, then a client's bytes
+# (a real ClientHello from `openssl s_client`, when openssl is installed).
+mkdir -p corpus/tls_server
+printf '\001\026\003\001\000\005\001\000\000\001\000' > corpus/tls_server/short-hello
+printf '\007GET / HTTP/1.1\r\nHost: x\r\n\r\n' > corpus/tls_server/plaintext-http
+if command -v openssl >/dev/null && command -v timeout >/dev/null; then
+    # Capture the ClientHello openssl sends, by listening with a one-shot socket.
+    python3 - <<'PY' || true
+import socket, subprocess
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+port = srv.getsockname()[1]
+cli = subprocess.Popen(["timeout", "5", "openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", "localhost", "-alpn", "http/1.1"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+conn, _ = srv.accept(); conn.settimeout(3)
+hello = conn.recv(65536)
+open("corpus/tls_server/openssl-hello", "wb").write(b"\xff" + hello)
+conn.close(); cli.wait()
+PY
+fi
+echo "seeded corpus/tls_server"
