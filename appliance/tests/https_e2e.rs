@@ -29,44 +29,21 @@ use std::time::{Duration, Instant};
 
 use common::{BIN, Netns, Proc, free_port, have, tap_skip_reason};
 
-/// A self-signed ECDSA P-256 certificate for `cn` with these SANs
-/// (`DNS:...`/`IP:...`), written as `<stem>.crt` and `<stem>.key` in `dir`.
+/// A self-signed certificate for `cn` with these SANs (`DNS:...`/`IP:...`).
 fn make_cert(dir: &Path, stem: &str, cn: &str, sans: &str) -> (PathBuf, PathBuf) {
-    let (crt, key) = (dir.join(format!("{stem}.crt")), dir.join(format!("{stem}.key")));
-    let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"])
-        .args(["-days", "2", "-subj", &format!("/CN={cn}"), "-addext", &format!("subjectAltName={sans}")])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&crt)
-        .output()
-        .expect("openssl req");
-    assert!(out.status.success(), "openssl req: {}", String::from_utf8_lossy(&out.stderr));
-    (crt, key)
+    common::self_signed(dir, stem, cn, &[&format!("subjectAltName={sans}")])
 }
 
-/// A client certificate for `cn` signed by the CA `ca` (a [`make_cert`]
-/// pair): not a CA itself, for TLS client authentication.
+/// A client certificate for `cn` signed by the CA `ca`: not a CA itself,
+/// for TLS client authentication.
 fn make_client_cert(dir: &Path, stem: &str, cn: &str, ca: &(PathBuf, PathBuf)) -> (PathBuf, PathBuf) {
-    let path = |ext: &str| dir.join(format!("{stem}.{ext}"));
-    let (crt, key, csr, ext) = (path("crt"), path("key"), path("csr"), path("ext"));
-    std::fs::write(
-        &ext,
+    common::signed(
+        dir,
+        stem,
+        cn,
+        ca,
         "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
     )
-    .unwrap();
-    let mut request = Command::new("openssl");
-    request.args(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]);
-    request.args(["-subj", &format!("/CN={cn}")]).arg("-keyout").arg(&key).arg("-out").arg(&csr);
-    let mut sign = Command::new("openssl");
-    sign.args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"]).arg(&csr);
-    sign.arg("-CA").arg(&ca.0).arg("-CAkey").arg(&ca.1).arg("-extfile").arg(&ext).arg("-out").arg(&crt);
-    for cmd in [&mut request, &mut sign] {
-        let out = cmd.output().expect("openssl");
-        assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    (crt, key)
 }
 
 /// The site: an HTML index, a 300 KB binary, CSS, a subdirectory with its

@@ -36,20 +36,13 @@
 //! Not root, or Open vSwitch / iperf3 / tshark missing: SKIPPED with the reason.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_appliance");
+mod common;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn have(tool: &str, arg: &str) -> bool {
-    Command::new(tool).arg(arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
-}
+use common::{BIN, Proc, have, is_root};
 
 fn skip_reason() -> Option<String> {
     if !is_root() {
@@ -72,45 +65,6 @@ fn skip_reason() -> Option<String> {
         return Some("the Open vSwitch schema is missing".into());
     }
     None
-}
-
-/// A process started by the test: SIGTERM by PID (then SIGKILL) on stop or drop.
-struct Proc {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn spawn(cmd: &mut Command, log: &Path) -> Proc {
-        cmd.stderr(std::fs::File::create(log).unwrap()).stdout(Stdio::null());
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
-        Proc { child, log: log.to_path_buf() }
-    }
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-    fn stop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_some() {
-            return;
-        }
-        // SAFETY: kill on our own child's PID, which is still ours to signal.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.child.try_wait().ok().flatten().is_none() {
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                return;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -251,7 +205,7 @@ impl Lab {
 
     /// A process in the switch namespace (`ip netns exec` execs it: the PID is its own).
     fn sw_proc(&self, args: &[&str], log: &str) -> Proc {
-        Proc::spawn(&mut self.sw_cmd(args), &self.dir.path().join(log))
+        Proc::spawn(&mut self.sw_cmd(args), Some(&self.dir.path().join(log)))
     }
 
     fn vsctl(&self, args: &[&str]) -> String {
@@ -301,7 +255,7 @@ impl Lab {
         let log = self.dir.path().join("iperf3-server.log");
         let mut server = Proc::spawn(
             Command::new("ip").args(["netns", "exec", &self.h2, "iperf3", "-s", "-1", "-B", &self.ip2]),
-            &log,
+            Some(&log),
         );
         let mut out = String::new();
         for _ in 0..20 {
@@ -486,7 +440,7 @@ fn scenario(tag: u8, direct: bool) {
         }
         let mut cmd = lab.sw_cmd(&args);
         cmd.env("RUST_LOG", "info");
-        Proc::spawn(&mut cmd, &lab.dir.path().join(format!("controller{n}.log")))
+        Proc::spawn(&mut cmd, Some(&lab.dir.path().join(format!("controller{n}.log"))))
     };
     let mut ctl = start(1);
     let logs = |ctl: &Proc| format!("controller:\n{}\novs-vswitchd:\n{}", ctl.log(), lab.vswitchd_log());
@@ -542,84 +496,32 @@ fn controller_on_the_direct_stack() {
     scenario(2, true);
 }
 
-/// Runs `openssl` with `args`, panicking with its stderr on failure.
-fn openssl(args: &[&str]) {
-    let out = run(Command::new("openssl").args(args));
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+/// The (cert, key) paths as strings, for command lines.
+fn strings((crt, key): (PathBuf, PathBuf)) -> (String, String) {
+    (crt.to_string_lossy().into_owned(), key.to_string_lossy().into_owned())
 }
 
 /// A CA: (cert, key) in `dir`, named by `stem`.
-fn make_ca(dir: &Path, stem: &str) -> (String, String) {
-    let (crt, key) = (dir.join(format!("{stem}.crt")), dir.join(format!("{stem}.key")));
-    let (crt, key) = (crt.to_string_lossy().into_owned(), key.to_string_lossy().into_owned());
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        &format!("/CN={stem}"),
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign",
-        "-keyout",
-        &key,
-        "-out",
-        &crt,
-    ]);
-    (crt, key)
+fn make_ca(dir: &Path, stem: &str) -> (PathBuf, PathBuf) {
+    common::self_signed(
+        dir,
+        stem,
+        stem,
+        &["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign"],
+    )
 }
 
 /// A certificate for `cn` signed by `ca`, for TLS servers and clients both
 /// (Open vSwitch uses one certificate for either role).
-fn make_signed(dir: &Path, stem: &str, cn: &str, ca: &(String, String)) -> (String, String) {
-    let path = |ext: &str| dir.join(format!("{stem}.{ext}")).to_string_lossy().into_owned();
-    let (crt, key, csr, ext) = (path("crt"), path("key"), path("csr"), path("ext"));
-    std::fs::write(
-        &ext,
+fn make_signed(dir: &Path, stem: &str, cn: &str, ca: &(PathBuf, PathBuf)) -> (String, String) {
+    strings(common::signed(
+        dir,
+        stem,
+        cn,
+        ca,
         "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n\
          subjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .unwrap();
-    openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-subj",
-        &format!("/CN={cn}"),
-        "-keyout",
-        &key,
-        "-out",
-        &csr,
-    ]);
-    openssl(&[
-        "x509",
-        "-req",
-        "-days",
-        "2",
-        "-CAcreateserial",
-        "-in",
-        &csr,
-        "-CA",
-        &ca.0,
-        "-CAkey",
-        &ca.1,
-        "-extfile",
-        &ext,
-        "-out",
-        &crt,
-    ]);
-    (crt, key)
+    ))
 }
 
 #[test]
@@ -632,9 +534,10 @@ fn controller_over_tls_with_client_certificates() {
     let tag = 3;
     let lab = Lab::new(tag, "ssl:127.0.0.1:6654");
     let dir = lab.dir.path().to_path_buf();
-    let ca = make_ca(&dir, "ca");
-    let controller = make_signed(&dir, "controller", "controller", &ca);
-    let switch = make_signed(&dir, "switch", "switch", &ca);
+    let ca_files = make_ca(&dir, "ca");
+    let controller = make_signed(&dir, "controller", "controller", &ca_files);
+    let switch = make_signed(&dir, "switch", "switch", &ca_files);
+    let ca = strings(ca_files);
     let rogue_ca = make_ca(&dir, "rogue-ca");
     let rogue = make_signed(&dir, "rogue", "switch", &rogue_ca);
     lab.vsctl(&["set-ssl", &switch.1, &switch.0, &ca.0]);
@@ -658,7 +561,7 @@ fn controller_over_tls_with_client_certificates() {
         ];
         let mut cmd = lab.sw_cmd(&args);
         cmd.env("RUST_LOG", "info");
-        Proc::spawn(&mut cmd, &dir.join(format!("controller-tls{n}.log")))
+        Proc::spawn(&mut cmd, Some(&dir.join(format!("controller-tls{n}.log"))))
     };
     let mut ctl = start(1);
     let logs = |ctl: &Proc| format!("controller:\n{}\novs-vswitchd:\n{}", ctl.log(), lab.vswitchd_log());
@@ -708,7 +611,7 @@ fn api_flags_on_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut ctl = Proc::spawn(
         Command::new(BIN).args(["controller", "--port", "16653", "--api-port", "18091"]),
-        &dir.path().join("controller.log"),
+        Some(&dir.path().join("controller.log")),
     );
     let get = |path: &str| {
         run(Command::new("timeout")

@@ -162,3 +162,41 @@ pub fn tap_skip_reason(tools: &[(&str, &str, &str)]) -> Option<String> {
     }
     None
 }
+
+/// A self-signed ECDSA P-256 certificate for `cn` made by `openssl req`,
+/// with each of `exts` as an `-addext` (SANs, CA constraints), written as
+/// `<stem>.crt` and `<stem>.key` in `dir`.
+pub fn self_signed(dir: &Path, stem: &str, cn: &str, exts: &[&str]) -> (PathBuf, PathBuf) {
+    let (crt, key) = (dir.join(format!("{stem}.crt")), dir.join(format!("{stem}.key")));
+    let mut cmd = Command::new("openssl");
+    cmd.args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]);
+    cmd.args(["-days", "2", "-subj", &format!("/CN={cn}")]);
+    for ext in exts {
+        cmd.args(["-addext", ext]);
+    }
+    cmd.arg("-keyout").arg(&key).arg("-out").arg(&crt);
+    openssl(&mut cmd);
+    (crt, key)
+}
+
+/// A certificate for `cn` signed by the CA `ca` (a [`self_signed`] pair),
+/// with the X.509 extensions in `ext` (openssl extfile syntax).
+pub fn signed(dir: &Path, stem: &str, cn: &str, ca: &(PathBuf, PathBuf), ext: &str) -> (PathBuf, PathBuf) {
+    let path = |e: &str| dir.join(format!("{stem}.{e}"));
+    let (crt, key, csr, extfile) = (path("crt"), path("key"), path("csr"), path("ext"));
+    std::fs::write(&extfile, ext).unwrap();
+    let mut request = Command::new("openssl");
+    request.args(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]);
+    request.args(["-subj", &format!("/CN={cn}")]).arg("-keyout").arg(&key).arg("-out").arg(&csr);
+    openssl(&mut request);
+    let mut sign = Command::new("openssl");
+    sign.args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"]).arg(&csr);
+    sign.arg("-CA").arg(&ca.0).arg("-CAkey").arg(&ca.1).arg("-extfile").arg(&extfile).arg("-out").arg(&crt);
+    openssl(&mut sign);
+    (crt, key)
+}
+
+fn openssl(cmd: &mut Command) {
+    let out = cmd.output().expect("openssl");
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
