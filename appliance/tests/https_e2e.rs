@@ -125,16 +125,28 @@ impl Target<'_> {
     }
 }
 
-fn wait_until_serving(t: &Target<'_>, app: &Proc) {
+/// Runs `attempt` until it gives a value, for at most 20 s (the appliance
+/// is starting); then fails with the last attempt's output and `app`'s log.
+fn retry<T>(what: &str, app: &Proc, mut attempt: impl FnMut() -> Result<T, String>) -> T {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let out = t.curl(&["-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", &t.url("/")]);
-        if out.stdout == b"200" {
-            return;
+        match attempt() {
+            Ok(value) => return value,
+            Err(last) if Instant::now() > deadline => panic!("{what}: {last}\n{}", app.log()),
+            Err(_) => thread::sleep(Duration::from_millis(200)),
         }
-        assert!(Instant::now() < deadline, "never served: {}\n{}", text(&out), app.log());
-        thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Ok when the command printed exactly `want` on stdout.
+fn printed(out: Output, want: &str) -> Result<(), String> {
+    if out.stdout == want.as_bytes() { Ok(()) } else { Err(text(&out)) }
+}
+
+fn wait_until_serving(t: &Target<'_>, app: &Proc) {
+    retry("never served", app, || {
+        printed(t.curl(&["-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", &t.url("/")]), "200")
+    });
 }
 
 /// Everything curl checks: bodies, keep-alive, Range, HEAD, 304, errors.
@@ -429,16 +441,12 @@ fn mutual_tls_requires_a_client_certificate_from_the_ca() {
     );
     let t = Target { ns: None, ip: "127.0.0.1", port, ca: &crt };
     let (cc, ck) = (s(&client_crt), s(&client_key));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let out =
-            t.curl(&["--cert", &cc, "--key", &ck, "-o", "/dev/null", "-w", "%{http_code}", &t.url("/")]);
-        if out.stdout == b"200" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never served: {}\n{}", text(&out), app.log());
-        thread::sleep(Duration::from_millis(200));
-    }
+    retry("never served with a client certificate", &app, || {
+        printed(
+            t.curl(&["--cert", &cc, "--key", &ck, "-o", "/dev/null", "-w", "%{http_code}", &t.url("/")]),
+            "200",
+        )
+    });
     let out = t.curl(&["-o", "/dev/null", "-w", "%{http_code}", &t.url("/")]);
     assert!(out.stdout != b"200", "served without a client certificate");
     let (sc, sk) = (s(&stranger_crt), s(&stranger_key));
@@ -512,33 +520,25 @@ fn dns_over_tls_answers_kdig() {
         .env("RUST_LOG", "info");
     let app = Proc::spawn(&mut cmd, Some(&log));
     let (p, ca) = (tls_port.to_string(), format!("+tls-ca={}", crt.display()));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let out = tool(
-            None,
-            &[
-                "kdig",
-                "@127.0.0.1",
-                "-p",
-                &p,
-                "+tls",
-                &ca,
-                "+tls-hostname=localhost",
-                "+time=2",
-                "www.example.test",
-                "A",
-            ],
-            None,
-        );
-        let all = text(&out);
-        if all.contains("status: NOERROR") {
-            assert!(all.contains("192.0.2.80"), "{all}");
-            assert!(all.contains("TLS"), "{all}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "DNS over TLS never answered: {all}\n{}", app.log());
-        thread::sleep(Duration::from_millis(200));
-    }
+    let args = [
+        "kdig",
+        "@127.0.0.1",
+        "-p",
+        &p,
+        "+tls",
+        &ca,
+        "+tls-hostname=localhost",
+        "+time=2",
+        "www.example.test",
+        "A",
+    ];
+    let all = retry("DNS over TLS never answered", &app, || {
+        let all = text(&tool(None, &args, None));
+        if all.contains("status: NOERROR") { Ok(all) } else { Err(all) }
+    });
+    assert!(all.contains("192.0.2.80"), "{all}");
+    // kdig names the TLS session it used.
+    assert!(all.contains("TLS"), "{all}");
 }
 
 #[test]
@@ -570,19 +570,10 @@ fn bad_certificates_stop_at_start_and_none_gives_a_self_signed_one() {
     // No certificate: a self-signed one, with a warning, and it serves.
     let port = free_port();
     let app = start_https(dir.path(), &["--root", &s(&site), "--port", &port.to_string()]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let out = tool(
-            None,
-            &["curl", "-sSk", "-o", "/dev/null", "-w", "%{http_code}", &format!("https://127.0.0.1:{port}/")],
-            None,
-        );
-        if out.stdout == b"200" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "self-signed never served: {}\n{}", text(&out), app.log());
-        thread::sleep(Duration::from_millis(200));
-    }
+    let url = format!("https://127.0.0.1:{port}/");
+    retry("self-signed never served", &app, || {
+        printed(tool(None, &["curl", "-sSk", "-o", "/dev/null", "-w", "%{http_code}", &url], None), "200")
+    });
     assert!(app.log().to_lowercase().contains("self-signed"), "no warning:\n{}", app.log());
 }
 
@@ -603,20 +594,11 @@ fn instances_share_one_certificate_and_resume_each_others_sessions() {
         start_https(dir.path(), &["--root", &s(&site), "--port", &port.to_string(), "--instances", "3"]);
     let connect = format!("127.0.0.1:{port}");
     let sess = dir.path().join("sess").display().to_string();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let first = loop {
-        let out = tool(
-            None,
-            &["openssl", "s_client", "-connect", &connect, "-tls1_2", "-sess_out", &sess],
-            Some(REQUEST),
-        );
-        let all = text(&out);
-        if all.contains("hello over TLS") {
-            break all;
-        }
-        assert!(Instant::now() < deadline, "never served: {all}\n{}", app.log());
-        thread::sleep(Duration::from_millis(200));
-    };
+    let first = retry("never served", &app, || {
+        let args = ["openssl", "s_client", "-connect", &connect, "-tls1_2", "-sess_out", &sess];
+        let all = text(&tool(None, &args, Some(REQUEST)));
+        if all.contains("hello over TLS") { Ok(all) } else { Err(all) }
+    });
     let cert = |all: &str| {
         let begin = all.find("-----BEGIN CERTIFICATE-----").expect("a certificate");
         let end = all.find("-----END CERTIFICATE-----").expect("its end");
