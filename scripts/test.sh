@@ -44,5 +44,9 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo check fuzz targets (outside the workspace; running them needs nightly)"
 cargo check --manifest-path fuzz/Cargo.toml
+echo "== protocol cores without std (what the VM image will build)"
+for core in openflow dns tls-glue; do
+    cargo check -p "$core" --no-default-features
+done
 echo "== cargo test"
 cargo test --workspace
