@@ -24,7 +24,7 @@ command -v kdig >/dev/null || need+=(knot-dnsutils)
 command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
 command -v gnutls-cli >/dev/null || need+=(gnutls-bin)
-command -v ovs-vswitchd >/dev/null || need+=(openvswitch-switch)
+[ -x /usr/sbin/ovs-vswitchd ] || need+=(openvswitch-switch)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "== installing ${need[*]}"
