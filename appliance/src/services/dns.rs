@@ -47,7 +47,6 @@
 //!
 //! Per-service bytes, datagrams and connections are counted by the stack.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,6 +58,7 @@ use dns::rdata::Rtype;
 use dns::zone::{ZoneRecord, check_zone_records, parse_zone_records};
 
 use crate::service::{ConnId, ConnInfo, Datagram, Duration, Instant, Listen, Net, Service};
+use crate::services::conns::Conns;
 
 /// The default largest UDP answer (RFC 6891 §6.2.5 leaves it to the server;
 /// 1232 avoids IP fragmentation on any IPv6 path with a 1280-byte MTU).
@@ -106,15 +106,11 @@ impl Default for DnsSettings {
 /// One TCP connection's state.
 #[derive(Debug, Default)]
 struct TcpConn {
-    /// When it is closed for idleness; None once it is closing.
-    deadline: Option<Instant>,
     /// Framed answers not yet taken by the connection: `out[sent..]`.
     out: Vec<u8>,
     sent: usize,
     /// Close once `out` has drained (peer finished, or framing broke).
     close_after_drain: bool,
-    /// We closed it; waiting for `on_closed`.
-    closing: bool,
 }
 
 impl TcpConn {
@@ -128,21 +124,16 @@ impl TcpConn {
 pub struct DnsServer<R> {
     settings: DnsSettings,
     responder: R,
-    conns: HashMap<ConnId, TcpConn>,
-    /// Connections in `conns` not closing: what the limit counts.
-    live: usize,
+    conns: Conns<TcpConn>,
     /// Where one answer is built.
     scratch: Vec<u8>,
-    /// No idle deadline is earlier than this (it may be early: activity
-    /// only moves deadlines later; `on_timer` recomputes it).
-    next_deadline: Option<Instant>,
 }
 
 impl<R> fmt::Debug for DnsServer<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DnsServer")
             .field("settings", &self.settings)
-            .field("connections", &self.conns.len())
+            .field("connections", &self.conns.live())
             .finish_non_exhaustive()
     }
 }
@@ -153,10 +144,8 @@ impl<R: Responder> DnsServer<R> {
         DnsServer {
             settings,
             responder,
-            conns: HashMap::new(),
-            live: 0,
+            conns: Conns::new(settings.max_tcp_connections, settings.tcp_idle_timeout, Duration::ZERO),
             scratch: Vec::with_capacity(4096),
-            next_deadline: None,
         }
     }
 
@@ -167,35 +156,7 @@ impl<R: Responder> DnsServer<R> {
 
     /// Open TCP connections (not counting those closing).
     pub fn connections(&self) -> usize {
-        self.live
-    }
-
-    /// Starts closing `conn` (gracefully, or with RST when `abort`).
-    fn close(&mut self, net: &mut dyn Net, conn: ConnId, abort: bool) {
-        if let Some(c) = self.conns.get_mut(&conn)
-            && !c.closing
-        {
-            c.closing = true;
-            c.deadline = None;
-            self.live -= 1;
-        }
-        if abort {
-            net.abort(conn);
-        } else {
-            net.close(conn);
-        }
-    }
-
-    fn touch(&mut self, now: Instant, conn: ConnId) {
-        let deadline = now + self.settings.tcp_idle_timeout;
-        if let Some(c) = self.conns.get_mut(&conn)
-            && !c.closing
-        {
-            c.deadline = Some(deadline);
-        }
-        if self.next_deadline.is_none() {
-            self.next_deadline = Some(deadline);
-        }
+        self.conns.live()
     }
 
     /// Writes what is left of `conn`'s answers; closes it when they are all
@@ -216,11 +177,11 @@ impl<R: Responder> DnsServer<R> {
                 c.out = Vec::new();
             }
             if c.close_after_drain && !c.closing {
-                self.close(net, conn, false);
+                self.conns.close(net, conn, false);
             }
         }
         if wrote {
-            self.touch(now, conn);
+            self.conns.touch(now, conn);
         }
         drained
     }
@@ -246,15 +207,10 @@ impl<R: Responder> Service for DnsServer<R> {
         if info.initiated {
             return; // the service opens no connections
         }
-        if self.live >= self.settings.max_tcp_connections {
+        if !self.conns.admit(now, conn, TcpConn::default()) {
             tracing::debug!(peer = %info.peer, "dns: TCP connection limit {} reached; closing", self.settings.max_tcp_connections);
             net.close(conn);
-            return;
         }
-        if self.conns.insert(conn, TcpConn::default()).is_none() {
-            self.live += 1;
-        }
-        self.touch(now, conn);
     }
 
     fn on_data(&mut self, now: Instant, net: &mut dyn Net, conn: ConnId, data: &[u8]) -> usize {
@@ -295,13 +251,13 @@ impl<R: Responder> Service for DnsServer<R> {
             }
         }
         if answered {
-            self.touch(now, conn);
+            self.conns.touch(now, conn);
         }
         self.flush(now, net, conn);
         if pos == 0 && data.len() >= net.recv_window(conn) {
             // A message longer than the receive buffer can never be whole.
             tracing::debug!(conn = conn.0, "dns: TCP message larger than the receive window; closing");
-            self.close(net, conn, true);
+            self.conns.close(net, conn, true);
             return data.len();
         }
         pos
@@ -323,37 +279,22 @@ impl<R: Responder> Service for DnsServer<R> {
     }
 
     fn on_closed(&mut self, _now: Instant, conn: ConnId) {
-        if let Some(c) = self.conns.remove(&conn)
-            && !c.closing
-        {
-            self.live -= 1;
-        }
+        self.conns.remove(conn);
     }
 
     fn on_timer(&mut self, now: Instant, net: &mut dyn Net) {
-        let mut expired = Vec::new();
-        let mut next: Option<Instant> = None;
-        for (&id, c) in &self.conns {
-            match c.deadline {
-                Some(d) if d <= now => expired.push(id),
-                Some(d) => next = Some(next.map_or(d, |n| n.min(d))),
-                None => {}
-            }
-        }
-        expired.sort_unstable();
-        for id in expired {
+        for id in self.conns.expired(now) {
             tracing::debug!(conn = id.0, "dns: TCP connection idle; closing");
             if let Some(c) = self.conns.get_mut(&id) {
                 c.out = Vec::new();
                 c.sent = 0;
             }
-            self.close(net, id, false);
+            self.conns.close(net, id, false);
         }
-        self.next_deadline = next;
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.next_deadline
+        self.conns.poll_timeout()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The services an appliance can run. Each is a sans-IO
 //! [`Service`](crate::service::Service).
 
+mod conns;
 pub mod controller;
 pub mod controller_api;
 pub mod discard;

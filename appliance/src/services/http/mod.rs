@@ -54,7 +54,6 @@ pub mod site;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write as _};
@@ -64,6 +63,7 @@ use std::sync::Arc;
 use bytes::{Buf, Bytes};
 
 use crate::service::{ConnId, ConnInfo, Duration, Instant, Listen, Net, Service};
+use crate::services::conns::Conns;
 use date::DateCache;
 use range::Ranged;
 use request::{BadPath, Head, Method, Parsed, Status};
@@ -144,10 +144,6 @@ struct Conn {
     discard: u64,
     /// Close once everything is written; consume no more requests.
     close_after: bool,
-    /// We closed it; waiting for `on_closed`.
-    closing: bool,
-    /// When it is closed for idleness; None once closing.
-    deadline: Option<Instant>,
 }
 
 enum Flush {
@@ -159,16 +155,7 @@ enum Flush {
 
 impl Conn {
     fn new(peer: SocketAddr) -> Conn {
-        Conn {
-            peer,
-            out: Vec::new(),
-            sent: 0,
-            body: Body::None,
-            discard: 0,
-            close_after: false,
-            closing: false,
-            deadline: None,
-        }
+        Conn { peer, out: Vec::new(), sent: 0, body: Body::None, discard: 0, close_after: false }
     }
 
     /// Writes what it can of the pending answers. Returns whether anything
@@ -406,60 +393,37 @@ fn if_range(value: Option<&[u8]>, meta: &Meta) -> bool {
 struct Engine {
     opts: HttpOptions,
     responder: Responder,
-    conns: HashMap<ConnId, Conn>,
-    /// Connections in `conns` not closing: what the limit counts.
-    live: usize,
+    conns: Conns<Conn>,
     /// `Server: ...\r\n`, or empty.
     server: Box<[u8]>,
     date: DateCache,
     /// Where a request path is decoded (reused).
     path: Vec<u8>,
-    /// No idle deadline is earlier than this.
-    next_deadline: Option<Instant>,
 }
 
 impl Engine {
     fn new(opts: HttpOptions, responder: Responder) -> Engine {
         Engine {
             server: server_field(&opts.server_name),
+            // Idle connections are looked for at most once a second, however many there are.
+            conns: Conns::new(opts.max_connections, opts.idle_timeout, Duration::from_secs(1)),
             opts,
             responder,
-            conns: HashMap::new(),
-            live: 0,
             date: DateCache::default(),
             path: Vec::with_capacity(256),
-            next_deadline: None,
         }
     }
 
+    /// Closes `id`, dropping what it had still to send.
     fn close(&mut self, net: &mut dyn Net, id: ConnId, abort: bool) {
         if let Some(c) = self.conns.get_mut(&id)
             && !c.closing
         {
-            c.closing = true;
-            c.deadline = None;
             c.out = Vec::new();
             c.sent = 0;
             c.body = Body::None;
-            self.live -= 1;
         }
-        if abort {
-            net.abort(id);
-        } else {
-            net.close(id);
-        }
-    }
-
-    fn touch(&mut self, now: Instant, id: ConnId) {
-        let deadline = now + self.opts.idle_timeout;
-        if let Some(c) = self.conns.get_mut(&id)
-            && !c.closing
-        {
-            c.deadline = Some(deadline);
-        }
-        if self.next_deadline.is_none() {
-            self.next_deadline = Some(deadline);
-        }
+        self.conns.close(net, id, abort);
     }
 
     /// Writes what is pending on `id`, closes it when done and due to close.
@@ -472,7 +436,7 @@ impl Engine {
         let (wrote, state) = c.flush(net, id);
         let close_after = c.close_after;
         if wrote {
-            self.touch(now, id);
+            self.conns.touch(now, id);
         }
         match state {
             Flush::Drained if close_after => {
@@ -492,15 +456,10 @@ impl Engine {
         if info.initiated {
             return; // the service opens no connections
         }
-        if self.live >= self.opts.max_connections {
+        if !self.conns.admit(now, id, Conn::new(info.peer)) {
             tracing::debug!(peer = %info.peer, "http: connection limit {} reached; closing", self.opts.max_connections);
             net.close(id);
-            return;
         }
-        if self.conns.insert(id, Conn::new(info.peer)).is_none() {
-            self.live += 1;
-        }
-        self.touch(now, id);
     }
 
     fn on_data(&mut self, now: Instant, net: &mut dyn Net, id: ConnId, data: &[u8]) -> usize {
@@ -517,7 +476,8 @@ impl Engine {
         let mut pos = 0;
         let mut answered = false;
         let mut blocked = false;
-        while let Some(c) = self.conns.get_mut(&id) {
+        while let Some(tracked) = self.conns.get_mut(&id) {
+            let c: &mut Conn = tracked;
             if c.discard > 0 {
                 let n = c.discard.min((data.len() - pos) as u64);
                 pos += n as usize;
@@ -585,7 +545,7 @@ impl Engine {
             }
         }
         if answered {
-            self.touch(now, id);
+            self.conns.touch(now, id);
         }
         if !blocked {
             self.flush(now, net, id);
@@ -614,34 +574,18 @@ impl Engine {
     }
 
     fn on_closed(&mut self, id: ConnId) {
-        if let Some(c) = self.conns.remove(&id)
-            && !c.closing
-        {
-            self.live -= 1;
-        }
+        self.conns.remove(id);
     }
 
     fn on_timer(&mut self, now: Instant, net: &mut dyn Net) {
-        let mut expired = Vec::new();
-        let mut next: Option<Instant> = None;
-        for (&id, c) in &self.conns {
-            match c.deadline {
-                Some(d) if d <= now => expired.push(id),
-                Some(d) => next = Some(next.map_or(d, |n| n.min(d))),
-                None => {}
-            }
-        }
-        expired.sort_unstable();
-        for id in expired {
+        for id in self.conns.expired(now) {
             tracing::debug!(conn = id.0, "http: connection idle; closing");
             self.close(net, id, false);
         }
-        // Scan at most once a second, however many connections there are.
-        self.next_deadline = next.map(|n| n.max(now + Duration::from_secs(1)));
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.next_deadline
+        self.conns.poll_timeout()
     }
 }
 
@@ -726,7 +670,7 @@ macro_rules! engine_service {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($ty))
                     .field("options", &self.engine.opts)
-                    .field("connections", &self.engine.live)
+                    .field("connections", &self.engine.conns.live())
                     .finish_non_exhaustive()
             }
         }
@@ -746,7 +690,7 @@ impl Http {
 
     /// Open connections (not counting those closing).
     pub fn connections(&self) -> usize {
-        self.engine.live
+        self.engine.conns.live()
     }
 }
 
