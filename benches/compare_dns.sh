@@ -57,70 +57,22 @@ VC=apl-dnsb-c; VS=apl-dnsb-s; TAP=apl-dnsb-tap
 IP_C=10.98.11.1; IP_S=10.98.11.2; IP_TAPK=10.98.12.1; IP_APL=10.98.12.2
 PORT=53
 SRV_CPU=0; CLI_CPU=1
-SRV_MASK=$(printf '%x' $((1 << SRV_CPU))); CLI_MASK=$(printf '%x' $((1 << CLI_CPU)))
+NAME=compare_dns.sh
+# shellcheck source=benches/lib.sh
+. "$ROOT/benches/lib.sh"
+require_root "$@"
 
-if [ "$(id -u)" != 0 ]; then
-    echo "compare_dns.sh: needs root (network namespaces, a TAP device, apt-get); run: sudo bash benches/compare_dns.sh${1:+ $1}" >&2
-    exit 1
-fi
-if [ "$(nproc)" -lt 2 ]; then
-    echo "compare_dns.sh: needs at least 2 CPUs (server on CPU $SRV_CPU, dnsperf on CPU $CLI_CPU)" >&2
-    exit 1
-fi
-
-# ---- peers ---------------------------------------------------------------------
+# ---- peers, the appliance, the work dir ------------------------------------------
 need=()
-command -v nsd >/dev/null || [ -x /usr/sbin/nsd ] || need+=(nsd)
-command -v knotd >/dev/null || [ -x /usr/sbin/knotd ] || need+=(knot)
+[ -x /usr/sbin/nsd ] || need+=(nsd)
+[ -x /usr/sbin/knotd ] || need+=(knot)
 command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v dig >/dev/null || need+=(bind9-dnsutils)
-command -v ip >/dev/null || need+=(iproute2)
-command -v taskset >/dev/null || need+=(util-linux)
-command -v python3 >/dev/null || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "== installing ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${need[@]}"; }; then
-        echo "compare_dns.sh: apt-get install ${need[*]} failed" >&2
-        exit 1
-    fi
-fi
+install_missing "${need[@]}"
 PATH="$PATH:/usr/sbin"
-
-# ---- the appliance ---------------------------------------------------------------
-if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then PATH="$HOME/.cargo/bin:$PATH"; fi
-command -v cargo >/dev/null || { echo "compare_dns.sh: cargo not found" >&2; exit 1; }
-echo "== cargo build --release -p appliance (a no-op when up to date)"
-(cd "$ROOT" && cargo build --release -p appliance) || { echo "compare_dns.sh: build failed" >&2; exit 1; }
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/appliance"
-[ -x "$BIN" ] || { echo "compare_dns.sh: $BIN missing after the build" >&2; exit 1; }
+build_appliance
 SECONDS=0
-
-# ---- work dir, cleanup -------------------------------------------------------------
-W="$(mktemp -d /tmp/apl-dnsb.XXXXXX)"
-SRV_PID=""; FAILED=0
-stop_pid() { # PID: SIGTERM, up to 5 s, then SIGKILL; reaps it
-    local p="$1" i
-    [ -n "$p" ] || return 0
-    kill "$p" 2>/dev/null || true
-    for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-}
-cleanup() {
-    stop_pid "$SRV_PID"; SRV_PID=""
-    ip netns exec "$NSC" ip tuntap del dev "$TAP" mode tap 2>/dev/null || true
-    ip netns del "$NSC" 2>/dev/null || true
-    ip netns del "$NSS" 2>/dev/null || true
-    if [ "${KEEP_LOGS:-0}" = 1 ] || [ "$FAILED" = 1 ]; then echo "== logs kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'echo "compare_dns.sh: interrupted" >&2; exit 130' INT TERM
-
-inC() { ip netns exec "$NSC" "$@"; }
-inS() { ip netns exec "$NSS" "$@"; }
-cmd() { echo "$*" >>"$W/commands.txt"; }   # record a command for RESULTS.md
-run() { cmd "$*"; "$@"; }
+make_workdir apl-dnsb
 
 # ---- zones and queries ---------------------------------------------------------------
 # The same zone and query mix as ../shared/lab/dns-peers.sh: SOA, NS with
@@ -258,43 +210,13 @@ EOF
 }
 nsd_conf "$W/nsd" "$IP_S" example.test "$W/example.test.zone"
 knot_conf "$W/knot" "$IP_S" example.test "$W/example.test.zone"
-nsd-checkzone example.test "$W/example.test.zone" >/dev/null || { echo "compare_dns.sh: nsd-checkzone failed" >&2; FAILED=1; exit 1; }
-"$BIN" zone check "$W/example.test.zone" >/dev/null || { echo "compare_dns.sh: appliance zone check failed" >&2; FAILED=1; exit 1; }
+nsd-checkzone example.test "$W/example.test.zone" >/dev/null || die "nsd-checkzone failed"
+"$BIN" zone check "$W/example.test.zone" >/dev/null || die "appliance zone check failed"
 
 # ---- topology ----------------------------------------------------------------------
-for n in "$NSC" "$NSS"; do ip netns del "$n" 2>/dev/null && echo "removed stale netns $n"; done
-ok=1
-run ip netns add "$NSC" && run ip netns add "$NSS" || ok=0
-run ip link add "$VC" netns "$NSC" type veth peer name "$VS" netns "$NSS" || ok=0
-for ns in "$NSC" "$NSS"; do
-    run ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    run ip netns exec "$ns" ip link set lo up
-done
-run inC ip link set "$VC" up && run inS ip link set "$VS" up || ok=0
-run inC ip addr add "$IP_C/24" dev "$VC" && run inS ip addr add "$IP_S/24" dev "$VS" || ok=0
-run inC ip tuntap add dev "$TAP" mode tap || ok=0
-run inC ip link set "$TAP" up && run inC ip addr add "$IP_TAPK/24" dev "$TAP" || ok=0
-for spec in "$NSS $VS $SRV_MASK" "$NSC $VC $CLI_MASK" "$NSC $TAP $CLI_MASK"; do
-    set -- $spec
-    cmd "ip netns exec $1 sh -c 'echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus'"
-    ip netns exec "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus" || ok=0
-done
-set --
-[ "$ok" = 1 ] || { echo "compare_dns.sh: creating namespaces/veth/TAP failed" >&2; FAILED=1; exit 1; }
+make_topology
 
 # ---- measuring ---------------------------------------------------------------------
-# Nanoseconds on a CPU (/proc/PID/task/TID/schedstat, exact, user + kernel)
-# of a PID, its threads and all its descendants (NSD forks children).
-tree_ns() {
-    local p t
-    for p in $(awk -v root="$1" '
-        { sub(/^[0-9]+ \(.*\) /, "", $0) }
-        FNR == 1 { split(FILENAME, a, "/"); ppid[a[3]] = $2 }
-        END { for (p in ppid) { q = p; while (q != "" && q != 0 && q != root) q = ppid[q]; if (q == root) print p } }' \
-        /proc/[0-9]*/stat 2>/dev/null); do
-        for t in /proc/"$p"/task/*/schedstat; do cat "$t" 2>/dev/null; done
-    done | awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
 # CPU 0 and CPU 1 jiffies (/proc/stat): "busy total softirq" for each
 core_jiffies() { awk '/^cpu[01] / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6, $8 }' /proc/stat | paste -sd' '; }
 # Function-call interrupts (IPIs: receive packet steering hands packets to
@@ -303,11 +225,7 @@ ipis() { awk '$1 == "CAL:" { print $2, $3 }' /proc/interrupts; }
 # VmRSS and VmHWM (kB) of a PID and its descendants, summed; and how many processes
 tree_mem() {
     local p
-    for p in $(awk -v root="$1" '
-        { sub(/^[0-9]+ \(.*\) /, "", $0) }
-        FNR == 1 { split(FILENAME, a, "/"); ppid[a[3]] = $2 }
-        END { for (p in ppid) { q = p; while (q != "" && q != 0 && q != root) q = ppid[q]; if (q == root) print p } }' \
-        /proc/[0-9]*/stat 2>/dev/null); do
+    for p in $(tree_pids "$1"); do
         awk '/^VmRSS|^VmHWM/ { print $1, $2 }' "/proc/$p/status" 2>/dev/null
     done | awk '{ m[$1] += $2 } END { printf "%d %d %d\n", m["VmRSS:"], m["VmHWM:"], NR / 2 }'
 }
@@ -443,7 +361,7 @@ cmd "# memory: the same servers on big.test.zone ($BIG_RECORDS records), VmRSS/V
 echo "elapsed=$SECONDS" >>"$W/meta.txt"
 
 # ---- report -----------------------------------------------------------------------------
-python3 - "$W" "$OUT" <<'PY' || { echo "compare_dns.sh: writing $OUT failed" >&2; FAILED=1; exit 1; }
+python3 - "$W" "$OUT" <<'PY' || die "writing $OUT failed"
 import sys
 w, out = sys.argv[1], sys.argv[2]
 meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)

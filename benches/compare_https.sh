@@ -56,77 +56,29 @@ VC=apl-tlsb-c; VS=apl-tlsb-s; TAP=apl-tlsb-tap
 IP_C=10.98.21.1; IP_S=10.98.21.2; IP_TAPK=10.98.22.1; IP_APL=10.98.22.2
 PORT=443
 SRV_CPU=0; CLI_CPU=1
-SRV_MASK=$(printf '%x' $((1 << SRV_CPU))); CLI_MASK=$(printf '%x' $((1 << CLI_CPU)))
+NAME=compare_https.sh
+# shellcheck source=benches/lib.sh
+. "$ROOT/benches/lib.sh"
+require_root "$@"
 
-if [ "$(id -u)" != 0 ]; then
-    echo "compare_https.sh: needs root (network namespaces, a TAP device, apt-get); run: sudo bash benches/compare_https.sh${1:+ $1}" >&2
-    exit 1
-fi
-if [ "$(nproc)" -lt 2 ]; then
-    echo "compare_https.sh: needs at least 2 CPUs (server on CPU $SRV_CPU, load on CPU $CLI_CPU)" >&2
-    exit 1
-fi
-
-# ---- peers ---------------------------------------------------------------------
+# ---- peers, the appliance, the work dir ------------------------------------------
 need=()
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v h2load >/dev/null || need+=(nghttp2-client)
 command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
-command -v ip >/dev/null || need+=(iproute2)
-command -v taskset >/dev/null || need+=(util-linux)
-command -v python3 >/dev/null || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "== installing ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${need[@]}"; }; then
-        echo "compare_https.sh: apt-get install ${need[*]} failed" >&2
-        exit 1
-    fi
-fi
+install_missing "${need[@]}"
 PATH="$PATH:/usr/sbin"
-
-# ---- the appliance ---------------------------------------------------------------
-if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then PATH="$HOME/.cargo/bin:$PATH"; fi
-command -v cargo >/dev/null || { echo "compare_https.sh: cargo not found" >&2; exit 1; }
-echo "== cargo build --release -p appliance (a no-op when up to date)"
-(cd "$ROOT" && cargo build --release -p appliance) || { echo "compare_https.sh: build failed" >&2; exit 1; }
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/appliance"
-[ -x "$BIN" ] || { echo "compare_https.sh: $BIN missing after the build" >&2; exit 1; }
+build_appliance
 SECONDS=0
-
-# ---- work dir, cleanup -------------------------------------------------------------
-W="$(mktemp -d /tmp/apl-tlsb.XXXXXX)"
+make_workdir apl-tlsb
 chmod 755 "$W" # nginx's worker (an unprivileged user) reads the site
-SRV_PID=""; FAILED=0
-stop_pid() { # PID: SIGTERM, up to 5 s, then SIGKILL; reaps it
-    local p="$1" i
-    [ -n "$p" ] || return 0
-    kill "$p" 2>/dev/null || true
-    for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-}
-cleanup() {
-    stop_pid "$SRV_PID"; SRV_PID=""
-    ip netns exec "$NSC" ip tuntap del dev "$TAP" mode tap 2>/dev/null || true
-    ip netns del "$NSC" 2>/dev/null || true
-    ip netns del "$NSS" 2>/dev/null || true
-    if [ "${KEEP_LOGS:-0}" = 1 ] || [ "$FAILED" = 1 ]; then echo "== logs kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'echo "compare_https.sh: interrupted" >&2; exit 130' INT TERM
-
-inC() { ip netns exec "$NSC" "$@"; }
-inS() { ip netns exec "$NSS" "$@"; }
-cmd() { echo "$*" >>"$W/commands.txt"; }   # record a command for RESULTS.md
-run() { cmd "$*"; "$@"; }
 
 # ---- certificate and site ------------------------------------------------------------
 SAN="subjectAltName=IP:$IP_S,IP:$IP_APL,DNS:localhost"
 run openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=localhost \
     -addext "$SAN" -keyout "$W/ec.key" -out "$W/ec.crt" 2>/dev/null ||
-    { echo "compare_https.sh: openssl req failed" >&2; FAILED=1; exit 1; }
+    die "openssl req failed"
 chmod 644 "$W/ec.key" # a throwaway key nginx's worker must read
 mkdir -p "$W/www" "$W/nginx/tmp"
 # ~1 KB page, as ../shared/lab/tls-peers.sh serves
@@ -162,40 +114,9 @@ http {
 EOF
 
 # ---- topology ----------------------------------------------------------------------
-for n in "$NSC" "$NSS"; do ip netns del "$n" 2>/dev/null && echo "removed stale netns $n"; done
-ok=1
-run ip netns add "$NSC" && run ip netns add "$NSS" || ok=0
-run ip link add "$VC" netns "$NSC" type veth peer name "$VS" netns "$NSS" || ok=0
-for ns in "$NSC" "$NSS"; do
-    run ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    run ip netns exec "$ns" ip link set lo up
-done
-run inC ip link set "$VC" up && run inS ip link set "$VS" up || ok=0
-run inC ip addr add "$IP_C/24" dev "$VC" && run inS ip addr add "$IP_S/24" dev "$VS" || ok=0
-run inC ip tuntap add dev "$TAP" mode tap || ok=0
-run inC ip link set "$TAP" up && run inC ip addr add "$IP_TAPK/24" dev "$TAP" || ok=0
-for spec in "$NSS $VS $SRV_MASK" "$NSC $VC $CLI_MASK" "$NSC $TAP $CLI_MASK"; do
-    set -- $spec
-    cmd "ip netns exec $1 sh -c 'echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus'"
-    ip netns exec "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus" || ok=0
-done
-set --
-[ "$ok" = 1 ] || { echo "compare_https.sh: creating namespaces/veth/TAP failed" >&2; FAILED=1; exit 1; }
+make_topology
 
 # ---- measuring ---------------------------------------------------------------------
-# Nanoseconds on a CPU (/proc/PID/task/TID/schedstat, exact, user + kernel)
-# of a PID, its threads and all its descendants (nginx forks its worker).
-tree_ns() {
-    local p t
-    for p in $(awk -v root="$1" '
-        { sub(/^[0-9]+ \(.*\) /, "", $0) }
-        FNR == 1 { split(FILENAME, a, "/"); ppid[a[3]] = $2 }
-        END { for (p in ppid) { q = p; while (q != "" && q != 0 && q != root) q = ppid[q]; if (q == root) print p } }' \
-        /proc/[0-9]*/stat 2>/dev/null); do
-        for t in /proc/"$p"/task/*/schedstat; do cat "$t" 2>/dev/null; done
-    done | awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
-
 # start_server VARIANT: starts it pinned to CPU 0; sets SRV_PID, SRV_ADDR
 start_server() {
     local v="$1" log="$W/server-$1.log" i
@@ -303,7 +224,7 @@ done
 echo "elapsed=$SECONDS" >>"$W/meta.txt"
 
 # ---- report -----------------------------------------------------------------------------
-python3 - "$W" "$OUT" <<'PY' || { echo "compare_https.sh: writing $OUT failed" >&2; FAILED=1; exit 1; }
+python3 - "$W" "$OUT" <<'PY' || die "writing $OUT failed"
 import sys
 w, out = sys.argv[1], sys.argv[2]
 meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)
