@@ -224,9 +224,9 @@ done
 echo "elapsed=$SECONDS" >>"$W/meta.txt"
 
 # ---- report -----------------------------------------------------------------------------
-python3 - "$W" "$OUT" <<'PY' || die "writing $OUT failed"
+python3 - "$W" <<'PY' | python3 "$ROOT/benches/section.py" "$OUT" "## HTTPS" || die "writing $OUT failed"
 import sys
-w, out = sys.argv[1], sys.argv[2]
+w = sys.argv[1]
 meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)
 rows = [l.split() for l in open(f"{w}/results.txt") if l.strip()]
 def med(xs):
@@ -293,21 +293,7 @@ p("")
 p("```sh")
 p(open(f"{w}/commands.txt").read().rstrip())
 p("```")
-section = "\n".join(L) + "\n"
-try:
-    old = open(out).read()
-except OSError:
-    old = ""
-i = old.find("\n## HTTPS")
-if old.startswith("## HTTPS"):
-    i = 0
-head = old if i < 0 else old[:i]
-tail = ""
-if i >= 0:
-    j = old.find("\n## ", i + 1)
-    tail = old[j:] if j >= 0 else ""
-text = (head.rstrip("\n") + "\n\n" if head.strip() else "") + section + tail
-open(out, "w").write(text)
+sys.stdout.write("\n".join(L) + "\n")
 PY
 echo "== wrote the HTTPS section of $OUT (${SECONDS} s)"
 [ "$FAILED" = 0 ]
