@@ -38,28 +38,20 @@
 set -uo pipefail
 
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
-QUICK=0
-case "${1:-}" in
-    "") ;;
-    --quick) QUICK=1 ;;
-    -h | --help) usage; exit 0 ;;
-    *) echo "compare_dns.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
-esac
-if [ "$QUICK" = 1 ]; then DUR=3; ROUNDS=${ROUNDS:-1}; else DUR=10; ROUNDS=${ROUNDS:-3}; fi
-case "$ROUNDS" in [1-9]) ;; *) echo "compare_dns.sh: ROUNDS must be 1 to 9" >&2; exit 2 ;; esac
+NAME=compare_dns.sh
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=benches/lib.sh
+. "$ROOT/benches/lib.sh"
+parse_mode "$@"
 DNSPERF_OPTS=(-c 4 -T 1 -q 500)
 BIG_RECORDS=100000
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="$ROOT/benches/RESULTS.md"
 NSC=apl-dnsb-cli; NSS=apl-dnsb-srv
 VC=apl-dnsb-c; VS=apl-dnsb-s; TAP=apl-dnsb-tap
 IP_C=10.98.11.1; IP_S=10.98.11.2; IP_TAPK=10.98.12.1; IP_APL=10.98.12.2
 PORT=53
 SRV_CPU=0; CLI_CPU=1
-NAME=compare_dns.sh
-# shellcheck source=benches/lib.sh
-. "$ROOT/benches/lib.sh"
 require_root "$@"
 
 # ---- peers, the appliance, the work dir ------------------------------------------

@@ -19,27 +19,19 @@
 set -uo pipefail
 
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
-QUICK=0
-case "${1:-}" in
-    "") ;;
-    --quick) QUICK=1 ;;
-    -h | --help) usage; exit 0 ;;
-    *) echo "compare_rr.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
-esac
-if [ "$QUICK" = 1 ]; then DUR=3; ROUNDS=${ROUNDS:-1}; else DUR=10; ROUNDS=${ROUNDS:-3}; fi
-case "$ROUNDS" in [1-9]) ;; *) echo "compare_rr.sh: ROUNDS must be 1 to 9" >&2; exit 2 ;; esac
+NAME=compare_rr.sh
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=benches/lib.sh
+. "$ROOT/benches/lib.sh"
+parse_mode "$@"
 CONNS=16
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="$ROOT/benches/RESULTS.md"
 NSC=apl-rrb-cli; NSS=apl-rrb-srv
 VC=apl-rrb-c; VS=apl-rrb-s; TAP=apl-rrb-tap
 IP_C=10.98.31.1; IP_S=10.98.31.2; IP_TAPK=10.98.32.1; IP_APL=10.98.32.2
 PORT=7
 SRV_CPU=0; CLI_CPU=1
-NAME=compare_rr.sh
-# shellcheck source=benches/lib.sh
-. "$ROOT/benches/lib.sh"
 require_root "$@"
 install_missing
 build_appliance

@@ -3,15 +3,30 @@
 # directory cleaned up on exit, the two-namespace topology, and the CPU time
 # of a process tree.
 #
-# Before sourcing, a script sets NAME (for messages) and the topology:
+# Before sourcing, a script sets NAME (for messages), ROOT, a usage function,
+# and for the topology:
 # NSC NSS (client and server netns), VC VS (the veth ends), TAP, IP_C IP_S
 # IP_TAPK (addresses), SRV_CPU CLI_CPU (where server and load run).
 # Servers it starts go in SRV_PID; cleanup stops that PID.
 
-SRV_MASK=$(printf '%x' $((1 << SRV_CPU))); CLI_MASK=$(printf '%x' $((1 << CLI_CPU)))
 SRV_PID=""; FAILED=0
 
 die() { echo "$NAME: $*" >&2; FAILED=1; exit 1; }
+
+# parse_mode ARGS...: no argument is the full run (3 rounds of 10 s),
+# --quick one round of 3 s; ROUNDS=N in the environment overrides the rounds.
+# Sets QUICK, DUR, ROUNDS; -h prints the script's header comment (usage).
+parse_mode() {
+    QUICK=0
+    case "${1:-}" in
+        "") ;;
+        --quick) QUICK=1 ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "$NAME: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+    if [ "$QUICK" = 1 ]; then DUR=3; ROUNDS=${ROUNDS:-1}; else DUR=10; ROUNDS=${ROUNDS:-3}; fi
+    case "$ROUNDS" in [1-9]) ;; *) echo "$NAME: ROUNDS must be 1 to 9" >&2; exit 2 ;; esac
+}
 
 # require_root ARGS...: root (netns, TAP, apt-get) and two CPUs, or exit.
 require_root() {
@@ -82,7 +97,8 @@ run() { cmd "$*"; "$@"; }
 # (the direct stack's wire), IPv6 off, receive packet steering putting each
 # side's kernel receive path on its own core.
 make_topology() {
-    local n ns spec ok=1
+    local n ns spec ok=1 srv_mask cli_mask
+    srv_mask=$(printf '%x' $((1 << SRV_CPU))); cli_mask=$(printf '%x' $((1 << CLI_CPU)))
     for n in "$NSC" "$NSS"; do ip netns del "$n" 2>/dev/null && echo "removed stale netns $n"; done
     run ip netns add "$NSC" && run ip netns add "$NSS" || ok=0
     run ip link add "$VC" netns "$NSC" type veth peer name "$VS" netns "$NSS" || ok=0
@@ -94,7 +110,7 @@ make_topology() {
     run inC ip addr add "$IP_C/24" dev "$VC" && run inS ip addr add "$IP_S/24" dev "$VS" || ok=0
     run inC ip tuntap add dev "$TAP" mode tap || ok=0
     run inC ip link set "$TAP" up && run inC ip addr add "$IP_TAPK/24" dev "$TAP" || ok=0
-    for spec in "$NSS $VS $SRV_MASK" "$NSC $VC $CLI_MASK" "$NSC $TAP $CLI_MASK"; do
+    for spec in "$NSS $VS $srv_mask" "$NSC $VC $cli_mask" "$NSC $TAP $cli_mask"; do
         set -- $spec
         cmd "ip netns exec $1 sh -c 'echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus'"
         ip netns exec "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus" || ok=0
