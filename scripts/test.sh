@@ -48,5 +48,6 @@ echo "== protocol cores without std (what the VM image will build)"
 for core in openflow dns tls-glue; do
     cargo check -p "$core" --no-default-features
 done
+cargo check -p appliance --no-default-features --lib
 echo "== cargo test"
 cargo test --workspace

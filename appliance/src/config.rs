@@ -4,6 +4,10 @@
 //! optional metrics listener (`[metrics]`) and its services (`[[service]]`).
 //! [`Config::parse`] checks everything a start-up would trip over, and every
 //! error names the file, line and key. The CLI's flags override `[net]`.
+//! Relative file paths (zones, site root, certificates, pcap) are relative
+//! to the config file's directory; [`Config::resolve`] makes them so, and
+//! building a service reads every file through a [`BuildEnv`] (the host's
+//! files with [`HostEnv`], or a VM image's), without std if need be.
 //!
 //! ```toml
 //! [net]
@@ -40,26 +44,39 @@
 //! # [service.tls]           # client_ca = the CA of the switches' certificates
 //! ```
 
-use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::sync::Arc;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::fmt;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use core::str::FromStr;
+#[cfg(feature = "std")]
+use std::path::Path;
 
 use serde::Deserialize;
 use smoltcp::wire::{EthernetAddress, Ipv4Cidr, Ipv6Cidr};
 
+#[cfg(feature = "std")]
+pub use crate::env::HostEnv;
+pub use crate::env::{BuildEnv, resolve_path};
 use crate::service::Service;
 use crate::services::controller::{AppKind, ControllerService, ControllerSettings};
+#[cfg(feature = "std")]
 use crate::services::controller_api::ApiSettings;
 use crate::services::dns::{Dns, DnsSettings, ZoneLoadError, ZoneSet, ZoneSource};
-use crate::services::http::{Http, HttpOptions, Redirect, Site, SiteError, SiteMode};
-use crate::services::{discard::Discard, echo::Echo, iperf3::Iperf3};
+#[cfg(feature = "std")]
+use crate::services::http::SiteMode;
+use crate::services::http::{Http, HttpOptions, Redirect, Site, SiteError};
+#[cfg(feature = "std")]
+use crate::services::iperf3::Iperf3;
+use crate::services::{discard::Discard, echo::Echo};
 use crate::stack::direct::{DirectConfig, Ipv4Config};
+#[cfg(feature = "std")]
 use crate::stack::socket::SocketConfig;
 use crate::tls::{Tls, TlsOptions};
 use openflow::apps::learning_switch::LearningConfig;
 use openflow::session::SessionConfig;
+use tls_glue::pem::{PemFile, PemIdentity, PemServerSettings};
 
 /// The config used when `appliance run` is given no file: echo, discard and
 /// an iperf3 server on host sockets at 127.0.0.1 (unprivileged ports).
@@ -101,7 +118,7 @@ pub struct NetConfig {
     /// Direct stack: the link MTU (IP bytes per frame), default 1500.
     pub mtu: Option<u16>,
     /// Direct stack: record every frame to this pcap file.
-    pub pcap: Option<PathBuf>,
+    pub pcap: Option<String>,
     /// Most TCP connections at once (default 1024).
     pub max_connections: Option<usize>,
     /// Direct stack: TCP buffer per connection and direction, bytes (default 262144).
@@ -179,7 +196,7 @@ pub enum ServiceConfig {
         #[serde(default = "port_https")]
         port: u16,
         /// The document root, loaded into memory at start.
-        root: PathBuf,
+        root: String,
         /// Read files from disk per request instead of loading them at start.
         #[serde(default)]
         from_disk: bool,
@@ -237,7 +254,7 @@ pub struct TlsConfig {
     #[serde(default = "self_signed_names")]
     pub names: Vec<String>,
     /// Verify client certificates against the CAs in this PEM file (mutual TLS).
-    pub client_ca: Option<PathBuf>,
+    pub client_ca: Option<String>,
     /// With `client_ca`: refuse clients without a certificate (default true).
     #[serde(default = "yes")]
     pub client_auth_required: bool,
@@ -275,9 +292,9 @@ impl Default for TlsConfig {
 #[serde(deny_unknown_fields)]
 pub struct CertConfig {
     /// The chain, end entity first.
-    pub cert: PathBuf,
+    pub cert: String,
     /// Its private key (PKCS#8, SEC1 or PKCS#1).
-    pub key: PathBuf,
+    pub key: String,
 }
 
 impl TlsConfig {
@@ -291,6 +308,7 @@ impl TlsConfig {
         ports: &[u16],
         alpn: &[&[u8]],
         loaded: &mut Loaded,
+        env: &dyn BuildEnv,
     ) -> Result<Box<dyn Service>, BuildError> {
         let options = TlsOptions {
             ports: ports.to_vec(),
@@ -301,31 +319,36 @@ impl TlsConfig {
         if let Some(config) = &loaded.tls {
             return Ok(Box::new(Tls::new(inner, Arc::clone(config), options)));
         }
-        let settings = tls_glue::config::ServerSettings {
-            identities: self
-                .certificates
-                .iter()
-                .map(|c| tls_glue::config::Identity {
-                    cert_pem_path: c.cert.clone(),
-                    key_pem_path: c.key.clone(),
-                })
-                .collect(),
-            self_signed_names: self.names.clone(),
-            alpn: alpn.iter().map(|p| p.to_vec()).collect(),
-            client_ca: self.client_ca.clone(),
-            client_auth_required: self.client_auth_required,
-            session_cache_entries: self.session_cache,
-            tickets: self.tickets,
-            ..Default::default()
+        let read = |name: &str| -> Result<PemFile, BuildError> {
+            Ok(PemFile { name: name.to_string(), pem: env.read(name).map_err(BuildError::Read)? })
         };
-        let (config, source) = settings.build()?;
-        if let tls_glue::config::CertSource::SelfSigned(_) = source {
+        let identities = if self.certificates.is_empty() {
+            let (cert, key) = env.self_signed(&self.names).map_err(BuildError::SelfSigned)?;
             tracing::warn!(
                 "{}: no certificate configured; serving a self-signed certificate for {} that clients will not trust",
                 inner.name(),
                 self.names.join(", ")
             );
-        }
+            let generated =
+                |what: &str, pem: String| PemFile { name: format!("<self-signed {what}>"), pem: pem.into() };
+            vec![PemIdentity { cert: generated("certificate", cert), key: generated("key", key) }]
+        } else {
+            let files = self
+                .certificates
+                .iter()
+                .map(|c| Ok(PemIdentity { cert: read(&c.cert)?, key: read(&c.key)? }));
+            files.collect::<Result<Vec<_>, BuildError>>()?
+        };
+        let settings = PemServerSettings {
+            identities,
+            alpn: alpn.iter().map(|p| p.to_vec()).collect(),
+            client_ca: self.client_ca.as_deref().map(read).transpose()?,
+            client_auth_required: self.client_auth_required,
+            session_cache_entries: self.session_cache,
+            tickets: self.tickets,
+            ..PemServerSettings::default()
+        };
+        let config = settings.build(env.time_provider())?;
         loaded.tls = Some(Arc::clone(&config));
         Ok(Box::new(Tls::new(inner, config, options)))
     }
@@ -356,7 +379,16 @@ pub enum BuildError {
     Site(#[from] SiteError),
     /// Certificates or keys did not load.
     #[error("TLS: {0}")]
-    Tls(#[from] tls_glue::config::ConfigError),
+    Tls(#[from] tls_glue::pem::PemError),
+    /// A certificate, key or CA file could not be read (the platform's message, with the path).
+    #[error("TLS: {0}")]
+    Read(String),
+    /// The platform could not generate a self-signed certificate.
+    #[error("TLS: generating a self-signed certificate: {0}")]
+    SelfSigned(String),
+    /// The service needs the host (std): `iperf3`, `from_disk`, the controller's API.
+    #[error("{0} needs the std build")]
+    NeedsStd(&'static str),
 }
 
 /// One zone of a `dns` service: its file and, optionally, its origin.
@@ -364,8 +396,9 @@ pub enum BuildError {
 /// `"example.zone"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoneConfig {
-    /// The zone file (RFC 1035 master format), relative to the working directory.
-    pub file: PathBuf,
+    /// The zone file (RFC 1035 master format); a relative path is relative
+    /// to the config file's directory (see [`resolve_path`]).
+    pub file: String,
     /// The zone's origin (apex) name; when absent, the file's first
     /// `$ORIGIN`, else the owner of its SOA record, else the file name less
     /// `.zone`/`.db` (see [`crate::services::dns::ZoneSource`]).
@@ -384,7 +417,7 @@ impl<'de> Deserialize<'de> for ZoneConfig {
                 Ok(ZoneConfig { file: v.into(), origin: None })
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ZoneConfig, A::Error> {
-                let (mut file, mut origin) = (None::<PathBuf>, None::<String>);
+                let (mut file, mut origin) = (None::<String>, None::<String>);
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "file" => file = Some(map.next_value()?),
@@ -505,18 +538,22 @@ impl ServiceConfig {
     /// Builds the services this table describes; a `dns` service loads its
     /// zones here (every error names file:line:column), an `https` one its
     /// site and certificates.
-    pub fn build(&self) -> Result<BuiltService, BuildError> {
-        self.build_sharing(&Loaded::default())
+    /// Every file is read through `env` (paths as [`Config::resolve`] left them).
+    pub fn build(&self, env: &dyn BuildEnv) -> Result<BuiltService, BuildError> {
+        self.build_sharing(&Loaded::default(), env)
     }
 
     /// [`build`](Self::build), but what `shared` holds (loaded by another
     /// stack instance's copy) is used instead of loading it again.
-    pub fn build_sharing(&self, shared: &Loaded) -> Result<BuiltService, BuildError> {
+    pub fn build_sharing(&self, shared: &Loaded, env: &dyn BuildEnv) -> Result<BuiltService, BuildError> {
         let mut loaded = shared.clone();
         let service: Box<dyn Service> = match self {
             ServiceConfig::Echo { port } => Box::new(Echo::new(*port)),
             ServiceConfig::Discard { port } => Box::new(Discard::new(*port)),
+            #[cfg(feature = "std")]
             ServiceConfig::Iperf3 { port } => Box::new(Iperf3::new(*port)),
+            #[cfg(not(feature = "std"))]
+            ServiceConfig::Iperf3 { .. } => return Err(BuildError::NeedsStd("iperf3")),
             ServiceConfig::Dns {
                 port,
                 zones,
@@ -533,7 +570,7 @@ impl ServiceConfig {
                             .iter()
                             .map(|z| ZoneSource { file: z.file.clone(), origin: z.origin.clone() })
                             .collect();
-                        let (set, summary) = ZoneSet::load(sources)?;
+                        let (set, summary) = ZoneSet::load_in(sources, env)?;
                         for w in &summary.warnings {
                             tracing::warn!("{w}");
                         }
@@ -556,6 +593,7 @@ impl ServiceConfig {
                         &[*tls_port],
                         &[b"dot"],
                         &mut loaded,
+                        env,
                     )?);
                 }
                 loaded.zones = Some(set);
@@ -565,11 +603,21 @@ impl ServiceConfig {
                 let site = match &loaded.site {
                     Some(site) => Arc::clone(site),
                     None => {
-                        let mode = if *from_disk { SiteMode::Disk } else { SiteMode::Memory };
-                        let site = Site::load(root, mode)?;
+                        #[cfg(feature = "std")]
+                        let site = if *from_disk {
+                            Site::load(root, SiteMode::Disk)?
+                        } else {
+                            Site::load_in(root, env, crate::services::http::site::DEFAULT_MEMORY_LIMIT)?
+                        };
+                        #[cfg(not(feature = "std"))]
+                        let site = if *from_disk {
+                            return Err(BuildError::NeedsStd("from_disk"));
+                        } else {
+                            Site::load_in(root, env, crate::services::http::site::DEFAULT_MEMORY_LIMIT)?
+                        };
                         tracing::info!(
                             "https: site {} ({} file(s), {} bytes{})",
-                            root.display(),
+                            root,
                             site.files(),
                             site.total_bytes(),
                             if *from_disk { ", served from disk" } else { " in memory" }
@@ -579,7 +627,7 @@ impl ServiceConfig {
                 };
                 loaded.site = Some(Arc::clone(&site));
                 let http = Http::new(site, HttpOptions { port: *port, ..HttpOptions::default() });
-                let mut services = vec![tls.wrap(http, &[*port], &[b"http/1.1"], &mut loaded)?];
+                let mut services = vec![tls.wrap(http, &[*port], &[b"http/1.1"], &mut loaded, env)?];
                 if let Some(http_port) = http_port {
                     services.push(Box::new(Redirect::new(*http_port, *port)));
                 }
@@ -611,24 +659,58 @@ impl ServiceConfig {
                         idle_timeout: *flow_idle_timeout,
                         ..LearningConfig::default()
                     },
+                    #[cfg(feature = "std")]
                     api: api_port.map(|p| ApiSettings {
                         address: Some(*api_address).filter(|a| !a.is_unspecified()),
                         ..ApiSettings::new(p)
                     }),
                     ..ControllerSettings::default()
                 };
+                #[cfg(not(feature = "std"))]
+                if api_port.is_some() {
+                    return Err(BuildError::NeedsStd("the controller's api_port"));
+                }
+                #[cfg(not(feature = "std"))]
+                let _ = api_address;
                 let service = ControllerService::new(settings);
                 match tls_port {
                     Some(tls_port) => {
                         let mut ports = vec![*tls_port];
                         ports.extend(*api_port);
-                        tls.wrap(service, &ports, &[], &mut loaded)?
+                        tls.wrap(service, &ports, &[], &mut loaded, env)?
                     }
                     None => Box::new(service),
                 }
             }
         };
         Ok(BuiltService { services: vec![service], loaded })
+    }
+
+    /// Makes every file it names relative to the config file's directory.
+    fn resolve_paths(&mut self, origin: &str) {
+        let tls = match self {
+            ServiceConfig::Dns { zones, tls, .. } => {
+                for z in zones {
+                    z.file = resolve_path(origin, &z.file);
+                }
+                tls
+            }
+            ServiceConfig::Https { root, tls, .. } => {
+                *root = resolve_path(origin, root);
+                tls
+            }
+            ServiceConfig::Controller { tls, .. } => tls,
+            ServiceConfig::Echo { .. } | ServiceConfig::Discard { .. } | ServiceConfig::Iperf3 { .. } => {
+                return;
+            }
+        };
+        for c in &mut tls.certificates {
+            c.cert = resolve_path(origin, &c.cert);
+            c.key = resolve_path(origin, &c.key);
+        }
+        if let Some(ca) = &mut tls.client_ca {
+            *ca = resolve_path(origin, ca);
+        }
     }
 
     /// (protocol, port) pairs this service binds.
@@ -660,7 +742,7 @@ impl ServiceConfig {
     /// Checks the values no type can: what is wrong, and under which key.
     fn validate(&self) -> Result<(), (&'static str, String)> {
         if let ServiceConfig::Https { root, tls, .. } = self {
-            if root.as_os_str().is_empty() {
+            if root.is_empty() {
                 return Err(("root", "the site's `root` is empty".into()));
             }
             tls.validate()?;
@@ -708,7 +790,7 @@ impl ServiceConfig {
                 return Err(("max_tcp_connections", "0 would refuse every TCP connection".into()));
             }
             for z in zones {
-                if z.file.as_os_str().is_empty() {
+                if z.file.is_empty() {
                     return Err(("zones", "a zone `file` is empty".into()));
                 }
             }
@@ -846,12 +928,13 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl core::error::Error for ConfigError {}
 
 /// Which stack to run, fully resolved.
 #[derive(Debug, Clone)]
 pub enum StackChoice {
     /// Host kernel sockets.
+    #[cfg(feature = "std")]
     Socket(SocketConfig),
     /// The direct stack on a TAP interface.
     Tap {
@@ -862,7 +945,7 @@ pub enum StackChoice {
         /// The stack's settings.
         direct: DirectConfig,
         /// Where to record frames, if anywhere.
-        pcap: Option<PathBuf>,
+        pcap: Option<String>,
     },
 }
 
@@ -887,7 +970,7 @@ pub struct Overrides {
     /// `--gateway`.
     pub gateway: Option<Ipv4Addr>,
     /// `--pcap`.
-    pub pcap: Option<PathBuf>,
+    pub pcap: Option<String>,
     /// `--metrics-port`.
     pub metrics_port: Option<u16>,
     /// `--instances`.
@@ -904,6 +987,7 @@ impl Config {
     }
 
     /// Reads and parses a file.
+    #[cfg(feature = "std")]
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
@@ -916,14 +1000,24 @@ impl Config {
     }
 
     /// Checks the whole configuration, applies `overrides`, and resolves it
-    /// into an [`Appliance`]. `text` is the source, for line numbers.
-    pub fn resolve(
+    /// into an [`Appliance`] on the host ([`HostEnv`]'s randomness).
+    #[cfg(feature = "std")]
+    pub fn resolve(self, text: &str, origin: &str, overrides: &Overrides) -> Result<Appliance, ConfigError> {
+        self.resolve_in(text, origin, overrides, &HostEnv)
+    }
+
+    /// Checks the whole configuration, applies `overrides`, and resolves it
+    /// into an [`Appliance`]. `text` is the source, for line numbers;
+    /// `origin` its file, against whose directory relative paths are
+    /// resolved ([`resolve_path`]); `env` seeds the direct stack.
+    pub fn resolve_in(
         mut self,
         text: &str,
         origin: &str,
         overrides: &Overrides,
+        env: &dyn BuildEnv,
     ) -> Result<Appliance, ConfigError> {
-        let err = |span: Option<std::ops::Range<usize>>, key: &str, message: String| ConfigError {
+        let err = |span: Option<core::ops::Range<usize>>, key: &str, message: String| ConfigError {
             origin: origin.to_string(),
             line: span.map(|s| line_of(text, s.start)),
             key: Some(key.to_string()),
@@ -970,6 +1064,11 @@ impl Config {
         }
 
         let stack = match &self.net.stack {
+            #[cfg(not(feature = "std"))]
+            StackKind::Socket => {
+                return Err(err(None, "net.stack", "the socket stack needs the std build".into()));
+            }
+            #[cfg(feature = "std")]
             StackKind::Socket => {
                 let ip = match &addr {
                     None => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -1061,7 +1160,7 @@ impl Config {
                 let mut direct = DirectConfig {
                     ipv4,
                     ipv6: self.net.addr6.map(|c| (c.0, self.net.gateway6)),
-                    random_seed: random_seed(),
+                    random_seed: env.random_u64(),
                     ..DirectConfig::default()
                 };
                 if let Some(mac) = self.net.mac {
@@ -1077,7 +1176,9 @@ impl Config {
                     direct.tcp_rx_buffer = buf;
                     direct.tcp_tx_buffer = buf;
                 }
-                let pcap = overrides.pcap.clone().or(self.net.pcap.clone());
+                // A path from the command line is the user's, relative to the working directory.
+                let pcap =
+                    overrides.pcap.clone().or(self.net.pcap.as_deref().map(|p| resolve_path(origin, p)));
                 StackChoice::Tap { interface: interface.clone(), mtu, direct, pcap }
             }
         };
@@ -1089,7 +1190,15 @@ impl Config {
         Ok(Appliance {
             stack,
             metrics,
-            services: self.services.into_iter().map(|s| s.into_inner()).collect(),
+            services: self
+                .services
+                .into_iter()
+                .map(|s| {
+                    let mut s = s.into_inner();
+                    s.resolve_paths(origin);
+                    s
+                })
+                .collect(),
         })
     }
 }
@@ -1097,17 +1206,6 @@ impl Config {
 /// 1-based line of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes().iter().take(offset).filter(|&&b| b == b'\n').count() + 1
-}
-
-/// Entropy for smoltcp's ISNs and ports: the clock mixed with the pid.
-fn random_seed() -> u64 {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    let mut x = nanos ^ (u64::from(std::process::id()) << 32);
-    // SplitMix64 finalizer: spread the bits.
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
 }
 
 #[cfg(test)]
@@ -1278,7 +1376,10 @@ mod tests {
         let ServiceConfig::Https { port, root, http_port, tls, from_disk } = &a.services[0] else {
             panic!("not https: {:?}", a.services[0]);
         };
-        assert_eq!((*port, root.to_str(), *http_port, *from_disk), (443, Some("site"), Some(8080), false));
+        assert_eq!(
+            (*port, Some(root.as_str()), *http_port, *from_disk),
+            (443, Some("site"), Some(8080), false)
+        );
         assert_eq!(tls.certificates, [CertConfig { cert: "a.crt".into(), key: "a.key".into() }]);
         assert_eq!(
             (tls.handshake_timeout, tls.names.as_slice()),
@@ -1316,7 +1417,7 @@ mod tests {
             (6653, &["learning-switch".to_string()][..], 1024)
         );
         assert_eq!((*flow_idle_timeout, echo_interval.0), (60, 5.0));
-        assert_eq!(a.services[0].build().unwrap().services[0].name(), "controller");
+        assert_eq!(a.services[0].build(&HostEnv).unwrap().services[0].name(), "controller");
         let a = resolve("[[service]]\nkind = \"controller\"\napps = [\"learning-switch\", \"topology\"]\n")
             .unwrap();
         assert!(matches!(&a.services[0], ServiceConfig::Controller { apps, .. } if apps.len() == 2));
@@ -1335,7 +1436,7 @@ mod tests {
     fn controller_api_and_tls() {
         // The API shares the controller service: one service, two ports.
         let a = resolve("[[service]]\nkind = \"controller\"\napi_port = 8080\n").unwrap();
-        let built = a.services[0].build().unwrap();
+        let built = a.services[0].build(&HostEnv).unwrap();
         assert_eq!(built.services.len(), 1);
         assert_eq!(built.services[0].listen().tcp, [6653, 8080]);
         let ServiceConfig::Controller { api_address, .. } = &a.services[0] else { panic!() };
@@ -1350,7 +1451,7 @@ mod tests {
              [service.tls]\nnames = [\"ctl.test\"]\n",
         )
         .unwrap();
-        let built = a.services[0].build().unwrap();
+        let built = a.services[0].build(&HostEnv).unwrap();
         assert_eq!(built.services[0].name(), "tls+controller");
         assert_eq!(built.services[0].listen().tcp, [6654, 8443]);
         let e = resolve(

@@ -287,7 +287,7 @@ impl NetArgs {
             stack: self.net.clone(),
             addr: self.addr.clone(),
             gateway: self.gateway,
-            pcap: self.pcap.clone(),
+            pcap: self.pcap.as_ref().map(|p| p.display().to_string()),
             metrics_port: self.metrics_port,
             instances: self.instances,
         }
@@ -343,7 +343,7 @@ fn main() -> ExitCode {
                     // A config is only good if its zones load too.
                     let mut zone_errors = 0;
                     for svc in &a.services {
-                        if let Err(e) = svc.build() {
+                        if let Err(e) = svc.build(&appliance::config::HostEnv) {
                             eprintln!("error: {e}");
                             zone_errors += 1;
                         }
@@ -474,7 +474,7 @@ fn dns_service(zones: &[PathBuf], origins: &[String], port: u16, max_udp_payload
 /// `appliance zone check`: every problem as FILE:LINE:COLUMN: message, like
 /// `nsd-checkzone`; non-zero exit on errors (warnings alone pass).
 fn zone_check(file: &std::path::Path, origin: Option<&str>) -> ExitCode {
-    let source = ZoneSource { file: file.to_path_buf(), origin: origin.map(str::to_string) };
+    let source = ZoneSource { file: file.display().to_string(), origin: origin.map(str::to_string) };
     let check = dns_service::check_zone_file(&source);
     for w in &check.warnings {
         eprintln!("{w}");

@@ -5,13 +5,18 @@
 //! the hot path without locks; the registry lock is taken only when a counter
 //! set is created and when the text is rendered.
 
-use std::fmt::Write as _;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use alloc::{format, vec};
+use core::fmt::Write as _;
+use core::sync::atomic::{AtomicU64, Ordering};
+#[cfg(feature = "std")]
 use std::io::{self, Read, Write};
+#[cfg(feature = "std")]
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
-use std::time::Duration;
+
+use crate::sync::Mutex;
 
 /// A monotonically growing count (or, for `*_open`, a gauge).
 #[derive(Debug, Default)]
@@ -141,11 +146,12 @@ impl Metrics {
     /// Serves [`render_prometheus`](Self::render_prometheus) over plain HTTP
     /// on `addr` from a background thread (host sockets, whatever the stack).
     /// Returns the bound address (useful with port 0).
+    #[cfg(feature = "std")]
     pub fn serve(self: &Arc<Self>, addr: SocketAddr) -> io::Result<SocketAddr> {
         let listener = TcpListener::bind(addr)?;
         let bound = listener.local_addr()?;
         let metrics = Arc::clone(self);
-        thread::Builder::new().name("metrics".into()).spawn(move || {
+        std::thread::Builder::new().name("metrics".into()).spawn(move || {
             for stream in listener.incoming().flatten() {
                 if let Err(e) = answer_scrape(&metrics, stream) {
                     tracing::debug!("metrics scrape failed: {e}");
@@ -157,7 +163,7 @@ impl Metrics {
 }
 
 fn get_or_insert<T: Default>(list: &Mutex<Vec<(String, Arc<T>)>>, name: &str) -> Arc<T> {
-    let mut list = list.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut list = list.lock();
     if let Some((_, c)) = list.iter().find(|(n, _)| n == name) {
         return Arc::clone(c);
     }
@@ -175,7 +181,7 @@ fn render_family<T>(
     list: &Mutex<Vec<(String, Arc<T>)>>,
     values: impl Fn(&T) -> Values,
 ) {
-    let list = list.lock().unwrap_or_else(PoisonError::into_inner);
+    let list = list.lock();
     let Some((_, first)) = list.first() else {
         return;
     };
@@ -197,7 +203,7 @@ fn summarize<T>(
     list: &Mutex<Vec<(String, Arc<T>)>>,
     values: impl Fn(&T) -> Values,
 ) {
-    for (name, c) in list.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+    for (name, c) in list.lock().iter() {
         let _ = write!(out, "{kind} {name}:");
         for (field, _, v) in values(c) {
             let _ = write!(out, " {field}={v}");
@@ -210,8 +216,9 @@ fn escape_label(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
+#[cfg(feature = "std")]
 fn answer_scrape(metrics: &Metrics, mut stream: std::net::TcpStream) -> io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
     // Read the request head; any GET gets the metrics (one endpoint only).
     let mut head = [0u8; 2048];
     let mut len = 0;

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::config::{Appliance, Loaded, StackChoice};
+use crate::config::{Appliance, HostEnv, Loaded, StackChoice};
 use crate::device::HostDevice;
 use crate::device::counted::Counted;
 use crate::device::pcap::Pcap;
@@ -66,7 +66,7 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
     // Per service table: what it loaded, shared by every socket stack instance.
     let mut shared: Vec<Loaded> = Vec::with_capacity(appliance.services.len());
     for config in &appliance.services {
-        let built = config.build()?;
+        let built = config.build(&HostEnv)?;
         services.extend(built.services);
         zone_sets.extend(built.loaded.zones.clone());
         shared.push(built.loaded);
@@ -84,7 +84,7 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
                     .iter()
                     .zip(&shared)
                     .map(|(config, loaded)| {
-                        config.build_sharing(loaded).map(|b| b.services).map_err(io::Error::other)
+                        config.build_sharing(loaded, &HostEnv).map(|b| b.services).map_err(io::Error::other)
                     })
                     .collect::<io::Result<Vec<_>>>()
                     .map(|per_table| per_table.into_iter().flatten().collect())
@@ -109,9 +109,9 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
             tracing::info!(%interface, mac = %direct.mac, ipv4 = ?direct.ipv4, ipv6 = ?direct.ipv6, "direct stack");
             match pcap {
                 Some(path) => {
-                    let device =
-                        Pcap::create(device, path).map_err(io_err(format!("pcap {}", path.display())))?;
-                    tracing::info!("recording frames to {}", path.display());
+                    let device = Pcap::create(device, std::path::Path::new(path))
+                        .map_err(io_err(format!("pcap {path}")))?;
+                    tracing::info!("recording frames to {path}");
                     run_direct(device, direct.clone(), services, metrics, shutdown)
                 }
                 None => run_direct(device, direct.clone(), services, metrics, shutdown),

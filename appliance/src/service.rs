@@ -46,19 +46,21 @@
 //! let mut svc = Upper;
 //! struct Record(Vec<u8>);
 //! impl Net for Record {
-//!     fn send_datagram(&mut self, _: std::net::SocketAddr, _: std::net::SocketAddr, _: &[u8]) -> bool { false }
+//!     fn send_datagram(&mut self, _: core::net::SocketAddr, _: core::net::SocketAddr, _: &[u8]) -> bool { false }
 //!     fn write(&mut self, _: ConnId, data: &[u8]) -> usize { self.0.extend_from_slice(data); data.len() }
 //!     fn recv_window(&self, _: ConnId) -> usize { 65536 }
 //!     fn close(&mut self, _: ConnId) {}
 //!     fn abort(&mut self, _: ConnId) {}
-//!     fn connect(&mut self, _: std::net::SocketAddr) -> Option<ConnId> { None }
+//!     fn connect(&mut self, _: core::net::SocketAddr) -> Option<ConnId> { None }
 //! }
 //! let mut net = Record(Vec::new());
 //! assert_eq!(svc.on_data(Instant::ZERO, &mut net, ConnId(1), b"hello"), 5);
 //! assert_eq!(net.0, b"HELLO");
 //! ```
 
-use std::net::SocketAddr;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::net::SocketAddr;
 
 pub use smoltcp::time::{Duration, Instant};
 

@@ -24,9 +24,12 @@
 //! A TLS error sends the alert, closes that connection and logs a warning; other
 //! connections go on.
 
-use std::collections::{BTreeSet, HashMap};
-use std::net::SocketAddr;
-use std::sync::Arc;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::collections::BTreeSet;
+use alloc::sync::Arc;
+use core::net::SocketAddr;
+use hashbrown::HashMap;
 
 use tls_glue::rustls::ServerConfig;
 use tls_glue::{Limits, Session};
@@ -160,7 +163,7 @@ impl<S: Service> Tls<S> {
             let Some(c) = self.conns.get_mut(&id) else { return };
             let mut progressed = false;
             if c.opened && !c.closing && !c.plain.is_empty() {
-                let plain = std::mem::take(&mut c.plain);
+                let plain = core::mem::take(&mut c.plain);
                 let n = self
                     .inner
                     .on_data(now, &mut TlsNet { net, conns: &mut self.conns, window: cap }, id, &plain)

@@ -5,20 +5,19 @@
 //! a process-wide default.
 
 use std::path::{Path, PathBuf};
-use std::string::String;
+use std::string::{String, ToString};
 use std::sync::Arc;
 use std::vec;
 use std::vec::Vec;
 
 use rustls::client::Resumption;
 use rustls::crypto::{CryptoProvider, ring};
-use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
-use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::SniResolver;
+use crate::pem::{self, PemError, PemFile, PemIdentity, PemServerSettings};
 
 /// Errors building a config; file errors name the file.
 #[derive(Debug, thiserror::Error)]
@@ -90,30 +89,7 @@ pub enum ConfigError {
     Rustls(rustls::Error),
 }
 
-/// Which TLS versions to offer. Only TLS 1.3 and 1.2 exist here.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Versions {
-    /// TLS 1.3 and TLS 1.2.
-    #[default]
-    Both,
-    /// TLS 1.3 only.
-    Tls13,
-    /// TLS 1.2 only.
-    Tls12,
-}
-
-impl Versions {
-    fn list(self) -> &'static [&'static SupportedProtocolVersion] {
-        const BOTH: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13, &rustls::version::TLS12];
-        const TLS13: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13];
-        const TLS12: &[&SupportedProtocolVersion] = &[&rustls::version::TLS12];
-        match self {
-            Versions::Both => BOTH,
-            Versions::Tls13 => TLS13,
-            Versions::Tls12 => TLS12,
-        }
-    }
-}
+pub use crate::pem::Versions;
 
 /// One certificate chain and its key, as PEM files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,46 +154,44 @@ fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
     std::fs::read(path).map_err(|source| ConfigError::Read { path: path.into(), source })
 }
 
+fn pem_file(path: &Path) -> Result<PemFile, ConfigError> {
+    Ok(PemFile { name: path.display().to_string(), pem: read(path)? })
+}
+
+impl From<PemError> for ConfigError {
+    fn from(e: PemError) -> Self {
+        match e {
+            PemError::Pem { name, reason } => ConfigError::Pem { path: name.into(), source: reason },
+            PemError::NoCertificate { name } => ConfigError::NoCertificate { path: name.into() },
+            PemError::NoKey { name } => ConfigError::NoKey { path: name.into() },
+            PemError::BadKey { name, reason } => ConfigError::BadKey { path: name.into(), source: reason },
+            PemError::KeyMismatch { cert, key } => {
+                ConfigError::KeyMismatch { cert: cert.into(), key: key.into() }
+            }
+            PemError::NoIdentity => ConfigError::NoIdentity,
+            PemError::ClientCa { name, reason } => {
+                ConfigError::ClientCa { path: name.into(), source: reason }
+            }
+            PemError::Root(e) => ConfigError::Root(e),
+            PemError::Rustls(e) => ConfigError::Rustls(e),
+        }
+    }
+}
+
 /// Loads every certificate in a PEM file.
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
-    let pem = read(path)?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| ConfigError::Pem { path: path.into(), source })?;
-    if certs.is_empty() {
-        return Err(ConfigError::NoCertificate { path: path.into() });
-    }
-    Ok(certs)
+    Ok(pem::certs(&pem_file(path)?)?)
 }
 
 /// Loads the first private key (PKCS#8, SEC1 or PKCS#1) in a PEM file.
 pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ConfigError> {
-    let pem = read(path)?;
-    PrivateKeyDer::from_pem_slice(&pem).map_err(|source| match source {
-        rustls_pki_types::pem::Error::NoItemsFound => ConfigError::NoKey { path: path.into() },
-        source => ConfigError::Pem { path: path.into(), source },
-    })
+    Ok(pem::key(&pem_file(path)?)?)
 }
 
 /// Loads one identity and checks that the key belongs to the certificate.
 pub fn load_identity(id: &Identity, provider: &CryptoProvider) -> Result<CertifiedKey, ConfigError> {
-    let chain = load_certs(&id.cert_pem_path)?;
-    let key = load_key(&id.key_pem_path)?;
-    let signer = provider
-        .key_provider
-        .load_private_key(key)
-        .map_err(|source| ConfigError::BadKey { path: id.key_pem_path.clone(), source })?;
-    let certified = CertifiedKey::new(chain, signer);
-    match certified.keys_match() {
-        Ok(()) => Ok(certified),
-        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
-            Err(ConfigError::KeyMismatch { cert: id.cert_pem_path.clone(), key: id.key_pem_path.clone() })
-        }
-        // The provider cannot tell (no public key from the signer), or the certificate
-        // does not parse: rustls reports the latter at handshake time as well.
-        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(certified),
-        Err(source) => Err(ConfigError::BadKey { path: id.cert_pem_path.clone(), source }),
-    }
+    let id = PemIdentity { cert: pem_file(&id.cert_pem_path)?, key: pem_file(&id.key_pem_path)? };
+    Ok(pem::certified_key(&id, provider)?)
 }
 
 /// Generates a self-signed ECDSA P-256 certificate for `names`.
@@ -232,6 +206,14 @@ pub fn self_signed(
     Ok((CertifiedKey::new(vec![cert.clone()], signer), cert))
 }
 
+/// Generates a self-signed ECDSA P-256 certificate for `names`, as PEM text:
+/// (certificate, PKCS#8 key), for builders that take PEM bytes
+/// ([`crate::pem::PemServerSettings`]).
+pub fn self_signed_pem(names: &[String]) -> Result<(String, String), ConfigError> {
+    let generated = rcgen::generate_simple_self_signed(names.to_vec())?;
+    Ok((generated.cert.pem(), generated.signing_key.serialize_pem()))
+}
+
 fn roots(certs: Vec<CertificateDer<'static>>) -> Result<RootCertStore, ConfigError> {
     let mut store = RootCertStore::empty();
     for cert in certs {
@@ -241,49 +223,34 @@ fn roots(certs: Vec<CertificateDer<'static>>) -> Result<RootCertStore, ConfigErr
 }
 
 impl ServerSettings {
-    /// Builds the server config, saying where its certificates came from.
+    /// Builds the server config, saying where its certificates came from
+    /// (through [`PemServerSettings`], with the system clock).
     pub fn build(&self) -> Result<(Arc<ServerConfig>, CertSource), ConfigError> {
-        let provider = provider();
-        let (keys, source) = if self.identities.is_empty() {
+        let (identities, source) = if self.identities.is_empty() {
             if self.self_signed_names.is_empty() {
                 return Err(ConfigError::NoIdentity);
             }
-            let (key, cert) = self_signed(&self.self_signed_names, &provider)?;
-            (vec![Arc::new(key)], CertSource::SelfSigned(cert))
+            let (cert, key) = self_signed_pem(&self.self_signed_names)?;
+            let der = CertificateDer::from_pem_slice(cert.as_bytes())
+                .map_err(|source| ConfigError::Pem { path: "<self-signed>".into(), source })?;
+            let generated = |pem: String| PemFile { name: "<self-signed>".into(), pem: pem.into_bytes() };
+            (vec![PemIdentity { cert: generated(cert), key: generated(key) }], CertSource::SelfSigned(der))
         } else {
-            let keys = self.identities.iter().map(|id| load_identity(id, &provider).map(Arc::new));
-            (keys.collect::<Result<Vec<_>, _>>()?, CertSource::Files)
+            let ids = self.identities.iter().map(|id| {
+                Ok(PemIdentity { cert: pem_file(&id.cert_pem_path)?, key: pem_file(&id.key_pem_path)? })
+            });
+            (ids.collect::<Result<Vec<_>, ConfigError>>()?, CertSource::Files)
         };
-        let resolver = SniResolver::new(keys).ok_or(ConfigError::NoIdentity)?;
-        let builder = ServerConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(self.versions.list())
-            .map_err(ConfigError::Rustls)?;
-        let builder = match &self.client_ca {
-            None => builder.with_no_client_auth(),
-            Some(path) => {
-                let store = Arc::new(roots(load_certs(path)?)?);
-                let verifier = WebPkiClientVerifier::builder_with_provider(store, provider);
-                let verifier =
-                    if self.client_auth_required { verifier } else { verifier.allow_unauthenticated() };
-                let verifier = verifier
-                    .build()
-                    .map_err(|source| ConfigError::ClientCa { path: path.clone(), source })?;
-                builder.with_client_cert_verifier(verifier)
-            }
+        let settings = PemServerSettings {
+            identities,
+            alpn: self.alpn.clone(),
+            client_ca: self.client_ca.as_deref().map(pem_file).transpose()?,
+            client_auth_required: self.client_auth_required,
+            session_cache_entries: self.session_cache_entries,
+            tickets: self.tickets,
+            versions: self.versions,
         };
-        let mut config = builder.with_cert_resolver(Arc::new(resolver));
-        config.alpn_protocols = self.alpn.clone();
-        config.session_storage = match self.session_cache_entries {
-            0 => Arc::new(NoServerSessionStorage {}),
-            n => ServerSessionMemoryCache::new(n),
-        };
-        if self.tickets {
-            config.ticketer = ring::Ticketer::new().map_err(ConfigError::Rustls)?;
-        }
-        if !self.tickets && self.session_cache_entries == 0 {
-            config.send_tls13_tickets = 0;
-        }
-        Ok((Arc::new(config), source))
+        Ok((settings.build(Arc::new(rustls::time_provider::DefaultTimeProvider))?, source))
     }
 }
 

@@ -21,7 +21,8 @@
 //! certificates, server and client config builders with session resumption and mutual
 //! TLS).
 //!
-//! The crate is `#![no_std]` + `alloc`; the default `std` feature adds [`config`].
+//! The crate is `#![no_std]` + `alloc`; [`pem`] builds a server config from PEM
+//! bytes without std; the default `std` feature adds [`config`].
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -33,9 +34,11 @@ extern crate std;
 #[cfg(feature = "std")]
 pub mod config;
 mod hello;
+pub mod pem;
 pub mod record;
 pub mod resolver;
 pub mod session;
+pub mod ticketer;
 mod window;
 
 pub use resolver::SniResolver;

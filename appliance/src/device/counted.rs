@@ -7,14 +7,14 @@
 //! Drops inside the inner device (a full TAP queue) are that device's to
 //! count, in the same [`InterfaceCounters`].
 
-use std::io;
+use alloc::sync::Arc;
+#[cfg(feature = "std")]
 use std::os::fd::RawFd;
-use std::sync::Arc;
 
 use smoltcp::phy::{self, Device, DeviceCapabilities, PacketMeta};
 use smoltcp::time::Instant;
 
-use crate::device::HostDevice;
+use crate::device::{FlushError, HostDevice};
 use crate::metrics::InterfaceCounters;
 
 /// Counts every frame `D` moves in an [`InterfaceCounters`] set
@@ -82,11 +82,12 @@ impl<D: Device> Device for Counted<D> {
 }
 
 impl<D: HostDevice> HostDevice for Counted<D> {
+    #[cfg(feature = "std")]
     fn wait_fd(&self) -> Option<RawFd> {
         self.inner.wait_fd()
     }
 
-    fn flush(&mut self) -> io::Result<()> {
+    fn flush(&mut self) -> Result<(), FlushError> {
         self.inner.flush()
     }
 }
@@ -142,6 +143,7 @@ impl<T: phy::TxToken> phy::TxToken for CountedTxToken<'_, T> {
 mod tests {
     use super::*;
     use smoltcp::phy::{Loopback, Medium, RxToken as _, TxToken as _};
+    use std::io;
 
     /// smoltcp's loopback device, as a [`HostDevice`].
     struct Lo(Loopback);

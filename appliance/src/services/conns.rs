@@ -2,8 +2,10 @@
 //! table with a limit on the live ones, an idle deadline each, and the
 //! closing state between `Net::close` and `on_closed`.
 
-use std::collections::HashMap;
-use std::ops::{Deref, DerefMut};
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::ops::{Deref, DerefMut};
+use hashbrown::HashMap;
 
 use crate::service::{ConnId, Duration, Instant, Net};
 

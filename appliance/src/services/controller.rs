@@ -19,8 +19,10 @@
 //!  stack ◀─ write (output per switch) / close ───────── ControllerService ◀─ notices (logged)
 //! ```
 
-use std::fmt;
-use std::str::FromStr;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
+use core::str::FromStr;
 
 use openflow::apps::learning_switch::{LearningConfig, LearningSwitch};
 use openflow::apps::topology::{Topology, TopologyConfig};
@@ -28,6 +30,7 @@ use openflow::controller::{self, Controller, Notice};
 use openflow::session::SessionConfig;
 
 use crate::service::{ConnId, ConnInfo, Instant, Listen, Net, Service};
+#[cfg(feature = "std")]
 use crate::services::controller_api::{Api, ApiSettings};
 
 /// The IANA OpenFlow port.
@@ -88,7 +91,9 @@ pub struct ControllerSettings {
     pub learning: LearningConfig,
     /// Topology tunables.
     pub topology: TopologyConfig,
-    /// The northbound HTTP/JSON API, when it is served (on its own port).
+    /// The northbound HTTP/JSON API, when it is served (on its own port; std only:
+    /// it speaks os-ken's JSON).
+    #[cfg(feature = "std")]
     pub api: Option<ApiSettings>,
 }
 
@@ -101,6 +106,7 @@ impl Default for ControllerSettings {
             session: SessionConfig::default(),
             learning: LearningConfig::default(),
             topology: TopologyConfig::default(),
+            #[cfg(feature = "std")]
             api: None,
         }
     }
@@ -111,6 +117,7 @@ pub struct ControllerService {
     settings: ControllerSettings,
     ctl: Controller,
     dirty: Vec<controller::ConnId>,
+    #[cfg(feature = "std")]
     api: Option<Api>,
 }
 
@@ -138,8 +145,13 @@ impl ControllerService {
                 AppKind::Topology => ctl.add_app(Topology::new(settings.topology)),
             }
         }
-        let api = settings.api.clone().map(Api::new);
-        ControllerService { settings, ctl, dirty: Vec::new(), api }
+        ControllerService {
+            #[cfg(feature = "std")]
+            api: settings.api.clone().map(Api::new),
+            settings,
+            ctl,
+            dirty: Vec::new(),
+        }
     }
 
     /// The controller inside (switches, apps, requests).
@@ -154,14 +166,17 @@ impl ControllerService {
     }
 
     /// True when `conn` is a northbound API connection.
+    #[cfg(feature = "std")]
     fn is_api(&self, conn: ConnId) -> bool {
         self.api.as_ref().is_some_and(|a| a.owns(conn))
     }
 
     /// Logs the controller's notices and hands them to the API.
+    #[cfg_attr(not(feature = "std"), allow(unused_variables))]
     fn notices(&mut self, now: Instant) {
         while let Some(notice) = self.ctl.poll_notice() {
             log(&notice);
+            #[cfg(feature = "std")]
             if let Some(api) = &mut self.api {
                 api.on_notice(ms(now), &notice);
             }
@@ -184,6 +199,7 @@ impl ControllerService {
             }
         }
         self.notices(now);
+        #[cfg(feature = "std")]
         if let Some(api) = &mut self.api {
             api.write_pending(ms(now), net);
         }
@@ -224,7 +240,9 @@ impl Service for ControllerService {
     }
 
     fn listen(&self) -> Listen {
+        #[cfg_attr(not(feature = "std"), allow(unused_mut))]
         let mut listen = Listen::tcp(self.settings.port);
+        #[cfg(feature = "std")]
         listen.tcp.extend(self.api.as_ref().map(Api::port));
         listen
     }
@@ -233,6 +251,7 @@ impl Service for ControllerService {
         if info.initiated {
             return;
         }
+        #[cfg(feature = "std")]
         if let Some(api) = &mut self.api
             && api.accepts(&info)
         {
@@ -246,6 +265,7 @@ impl Service for ControllerService {
         }
         tracing::debug!(conn = conn.0, peer = %info.peer, "controller: switch connected");
         self.ctl.connect(ms(now), of(conn));
+        #[cfg(feature = "std")]
         if let Some(api) = &mut self.api {
             api.switch_opened(of(conn), info.peer);
         }
@@ -253,6 +273,7 @@ impl Service for ControllerService {
     }
 
     fn on_data(&mut self, now: Instant, net: &mut dyn Net, conn: ConnId, data: &[u8]) -> usize {
+        #[cfg(feature = "std")]
         if let Some(api) = self.api.as_mut().filter(|a| a.owns(conn)) {
             let n = api.on_data(ms(now), net, &mut self.ctl, conn, data);
             self.flush(now, net); // the request's messages to a switch
@@ -270,6 +291,7 @@ impl Service for ControllerService {
     }
 
     fn on_writable(&mut self, now: Instant, net: &mut dyn Net, conn: ConnId) {
+        #[cfg(feature = "std")]
         if let Some(api) = self.api.as_mut().filter(|a| a.owns(conn)) {
             return api.on_writable(ms(now), net, conn);
         }
@@ -278,10 +300,12 @@ impl Service for ControllerService {
     }
 
     fn on_peer_close(&mut self, now: Instant, net: &mut dyn Net, conn: ConnId) {
+        #[cfg(feature = "std")]
         if let Some(api) = self.api.as_mut().filter(|a| a.owns(conn)) {
             return api.on_peer_close(ms(now), net, conn);
         }
         self.ctl.handle_disconnect(ms(now), of(conn));
+        #[cfg(feature = "std")]
         if let Some(api) = &mut self.api {
             api.switch_closed(of(conn));
         }
@@ -290,6 +314,7 @@ impl Service for ControllerService {
     }
 
     fn on_closed(&mut self, now: Instant, conn: ConnId) {
+        #[cfg(feature = "std")]
         if self.is_api(conn) {
             if let Some(api) = &mut self.api {
                 api.on_closed(conn);
@@ -299,6 +324,7 @@ impl Service for ControllerService {
         self.ctl.handle_disconnect(ms(now), of(conn));
         // Answers this makes (a switch gone mid-request) go out at the next timer.
         self.notices(now);
+        #[cfg(feature = "std")]
         if let Some(api) = &mut self.api {
             api.switch_closed(of(conn));
         }
@@ -307,6 +333,7 @@ impl Service for ControllerService {
     fn on_timer(&mut self, now: Instant, net: &mut dyn Net) {
         self.ctl.handle_timeout(ms(now));
         self.flush(now, net);
+        #[cfg(feature = "std")]
         if let Some(api) = &mut self.api
             && api.poll_timeout().is_some_and(|t| t <= ms(now))
         {
@@ -316,7 +343,10 @@ impl Service for ControllerService {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
+        #[cfg(feature = "std")]
         let api = self.api.as_ref().and_then(Api::poll_timeout);
+        #[cfg(not(feature = "std"))]
+        let api = None;
         let t = match (self.ctl.poll_timeout(), api) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -1,8 +1,10 @@
 //! Discard (RFC 863): takes every datagram and stream byte and throws it
 //! away, counting them. The counts make it the sink for throughput tests.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::service::{ConnId, Datagram, Instant, Listen, Net, Service};
 

@@ -47,18 +47,23 @@
 //!
 //! Per-service bytes, datagrams and connections are counted by the stack.
 
-use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use dns::auth::{AnswerOutcome, Catalog, Zone, answer};
 use dns::name::Name;
 use dns::rdata::Rtype;
 use dns::zone::{ZoneRecord, check_zone_records, parse_zone_records};
 
+use crate::env::BuildEnv;
+#[cfg(feature = "std")]
+use crate::env::HostEnv;
 use crate::service::{ConnId, ConnInfo, Datagram, Duration, Instant, Listen, Net, Service};
 use crate::services::conns::Conns;
+use crate::sync::Mutex;
 
 /// The default largest UDP answer (RFC 6891 §6.2.5 leaves it to the server;
 /// 1232 avoids IP fragmentation on any IPv6 path with a 1280-byte MTU).
@@ -304,8 +309,8 @@ impl<R: Responder> Service for DnsServer<R> {
 /// Where one zone comes from: a zone file and, optionally, its origin.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZoneSource {
-    /// The zone file (RFC 1035 §5 master format).
-    pub file: PathBuf,
+    /// The zone file (RFC 1035 §5 master format), as the platform opens it.
+    pub file: String,
     /// The zone's apex name. When None: the file's first `$ORIGIN`, else the
     /// owner of its SOA record, else the file name less a `.zone`/`.db`
     /// suffix or a `db.` prefix.
@@ -378,9 +383,19 @@ pub struct ZoneSet {
 }
 
 impl ZoneSet {
-    /// Loads every zone; all must load. Warnings come back in the summary.
+    /// Loads every zone from the host's files; all must load. Warnings come
+    /// back in the summary.
+    #[cfg(feature = "std")]
     pub fn load(sources: Vec<ZoneSource>) -> Result<(ZoneSet, LoadSummary), ZoneLoadError> {
-        let (catalog, summary) = build_catalog(&sources)?;
+        ZoneSet::load_in(sources, &HostEnv)
+    }
+
+    /// [`load`](Self::load), reading every file (and `$INCLUDE`) through `env`.
+    pub fn load_in(
+        sources: Vec<ZoneSource>,
+        env: &dyn BuildEnv,
+    ) -> Result<(ZoneSet, LoadSummary), ZoneLoadError> {
+        let (catalog, summary) = build_catalog(&sources, env)?;
         let set = ZoneSet {
             sources,
             current: Mutex::new(Arc::new(catalog)),
@@ -394,27 +409,31 @@ impl ZoneSet {
     /// Parses every zone file again; if all load, the new catalog replaces
     /// the old one atomically, else the old one keeps serving and the error
     /// says why (file:line:column).
+    #[cfg(feature = "std")]
     pub fn reload(&self) -> Result<LoadSummary, ZoneLoadError> {
-        let _one = self.reloading.lock().unwrap_or_else(PoisonError::into_inner);
-        let (catalog, summary) = build_catalog(&self.sources)?;
-        let old = std::mem::replace(
-            &mut *self.current.lock().unwrap_or_else(PoisonError::into_inner),
-            Arc::new(catalog),
-        );
+        self.reload_in(&HostEnv)
+    }
+
+    /// [`reload`](Self::reload), reading through `env`.
+    pub fn reload_in(&self, env: &dyn BuildEnv) -> Result<LoadSummary, ZoneLoadError> {
+        let _one = self.reloading.lock();
+        let (catalog, summary) = build_catalog(&self.sources, env)?;
+        let old = core::mem::replace(&mut *self.current.lock(), Arc::new(catalog));
         self.generation.fetch_add(1, Ordering::Release);
-        self.retired.lock().unwrap_or_else(PoisonError::into_inner).push(old);
+        self.retired.lock().push(old);
         Ok(summary)
     }
 
     /// Frees replaced catalogs once no reader holds them, waiting up to
     /// `limit` (in 20 ms steps) unless `stop()` says to give up.
+    #[cfg(feature = "std")]
     pub fn collect_retired(&self, limit: std::time::Duration, stop: &dyn Fn() -> bool) {
         let until = std::time::Instant::now() + limit;
         loop {
-            let mut retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut retired = self.retired.lock();
             let freed: Vec<Arc<Catalog>> = {
                 let (unique, shared) =
-                    std::mem::take(&mut *retired).into_iter().partition(|c| Arc::strong_count(c) == 1);
+                    core::mem::take(&mut *retired).into_iter().partition(|c| Arc::strong_count(c) == 1);
                 *retired = shared;
                 unique
             };
@@ -433,7 +452,7 @@ impl ZoneSet {
 
     /// The catalog serving now.
     pub fn catalog(&self) -> Arc<Catalog> {
-        Arc::clone(&self.current.lock().unwrap_or_else(PoisonError::into_inner))
+        Arc::clone(&self.current.lock())
     }
 
     /// Bumped by every successful reload.
@@ -448,13 +467,16 @@ impl ZoneSet {
 }
 
 /// Reads the zones of `sources` into one catalog.
-fn build_catalog(sources: &[ZoneSource]) -> Result<(Catalog, LoadSummary), ZoneLoadError> {
+fn build_catalog(
+    sources: &[ZoneSource],
+    env: &dyn BuildEnv,
+) -> Result<(Catalog, LoadSummary), ZoneLoadError> {
     let mut errors = Vec::new();
     let mut summary = LoadSummary::default();
     let mut zones = Vec::new();
-    let mut origins: Vec<(Name, &Path)> = Vec::new();
+    let mut origins: Vec<(Name, &str)> = Vec::new();
     for source in sources {
-        let mut check = check_zone_file(source);
+        let mut check = check_zone_file_in(source, env);
         summary.warnings.append(&mut check.warnings);
         if !check.errors.is_empty() {
             errors.append(&mut check.errors);
@@ -463,11 +485,7 @@ fn build_catalog(sources: &[ZoneSource]) -> Result<(Catalog, LoadSummary), ZoneL
         let Some(zone) = check.zone.take() else { continue };
         let apex = zone.origin().clone();
         if let Some((_, other)) = origins.iter().find(|(o, _)| *o == apex) {
-            errors.push(format!(
-                "{}: zone {apex} is already loaded from {}",
-                source.file.display(),
-                other.display()
-            ));
+            errors.push(format!("{}: zone {apex} is already loaded from {other}", source.file));
             continue;
         }
         origins.push((apex, &source.file));
@@ -478,6 +496,7 @@ fn build_catalog(sources: &[ZoneSource]) -> Result<(Catalog, LoadSummary), ZoneL
         return Err(ZoneLoadError(errors));
     }
     let catalog = Catalog::new(zones).map_err(|e| ZoneLoadError(vec![e.to_string()]))?;
+    #[cfg(feature = "std")]
     release_free_memory();
     Ok((catalog, summary))
 }
@@ -485,6 +504,7 @@ fn build_catalog(sources: &[ZoneSource]) -> Result<(Catalog, LoadSummary), ZoneL
 /// Gives the heap pages that parsing freed back to the system: loading
 /// holds the file, its records and their checked copy at once, and glibc
 /// would otherwise keep those pages in the serving process for good.
+#[cfg(feature = "std")]
 fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks glibc's own heap under its lock; it has
@@ -494,15 +514,21 @@ fn release_free_memory() {
     }
 }
 
-/// Parses and checks one zone file, and builds its zone when it has no errors.
+/// Parses and checks one zone file on the host, and builds its zone when it has no errors.
+#[cfg(feature = "std")]
 pub fn check_zone_file(source: &ZoneSource) -> ZoneCheck {
+    check_zone_file_in(source, &HostEnv)
+}
+
+/// [`check_zone_file`], reading the file (and `$INCLUDE`s) through `env`.
+pub fn check_zone_file_in(source: &ZoneSource, env: &dyn BuildEnv) -> ZoneCheck {
     let mut check = ZoneCheck::default();
-    let file = source.file.display().to_string();
+    let file = source.file.clone();
     // Zone files need not be UTF-8 (TXT data may hold any byte).
-    let bytes = match std::fs::read(&source.file) {
+    let bytes = match env.read(&source.file) {
         Ok(bytes) => bytes,
         Err(e) => {
-            check.errors.push(format!("{file}: cannot read: {e}"));
+            check.errors.push(e);
             return check;
         }
     };
@@ -524,7 +550,7 @@ pub fn check_zone_file(source: &ZoneSource) -> ZoneCheck {
         }
     };
     check.origin = Some(origin.to_string());
-    let mut records = match parse_file(&bytes, &origin, &file) {
+    let mut records = match parse_file(&bytes, &origin, &file, env) {
         Ok(r) => r,
         Err(e) => {
             check.errors.push(e);
@@ -539,7 +565,7 @@ pub fn check_zone_file(source: &ZoneSource) -> ZoneCheck {
         // The SOA says where the apex is: read the file again relative to it.
         origin = soa_owner;
         check.origin = Some(origin.to_string());
-        records = match parse_file(&bytes, &origin, &file) {
+        records = match parse_file(&bytes, &origin, &file, env) {
             Ok(r) => r,
             Err(e) => {
                 check.errors.push(e);
@@ -575,8 +601,13 @@ pub fn check_zone_file(source: &ZoneSource) -> ZoneCheck {
 /// Parses the zone file `file` (its bytes); `$INCLUDE`d files are read as
 /// the parser names them (relative paths resolved against the including
 /// file's directory).
-fn parse_file(bytes: &[u8], origin: &Name, file: &str) -> Result<Vec<ZoneRecord>, String> {
-    let mut include = |path: &str| std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"));
+fn parse_file(
+    bytes: &[u8],
+    origin: &Name,
+    file: &str,
+    env: &dyn BuildEnv,
+) -> Result<Vec<ZoneRecord>, String> {
+    let mut include = |path: &str| env.read(path);
     parse_zone_records(bytes, origin, file, &mut include).map_err(|e| e.to_string())
 }
 
@@ -611,8 +642,8 @@ fn first_origin_directive(text: &str) -> Option<String> {
 }
 
 /// `example.com.zone`, `example.com.db`, `db.example.com` → `example.com`.
-fn origin_from_file_name(path: &Path) -> Option<String> {
-    let name = path.file_name()?.to_str()?;
+fn origin_from_file_name(path: &str) -> Option<String> {
+    let name = path.rsplit('/').next()?;
     let name = name.strip_suffix(".zone").or_else(|| name.strip_suffix(".db")).unwrap_or(name);
     let name = name.strip_prefix("db.").unwrap_or(name);
     (!name.is_empty() && name.contains('.')).then(|| name.to_string())
@@ -886,9 +917,9 @@ mod tests {
             Some("a.test.".into())
         );
         assert_eq!(first_origin_directive("@ SOA x y 1 2 3 4 5\n$ORIGIN a.test.\n"), None);
-        assert_eq!(origin_from_file_name(Path::new("/z/example.com.zone")), Some("example.com".into()));
-        assert_eq!(origin_from_file_name(Path::new("db.example.org")), Some("example.org".into()));
-        assert_eq!(origin_from_file_name(Path::new("zonefile")), None);
+        assert_eq!(origin_from_file_name("/z/example.com.zone"), Some("example.com".into()));
+        assert_eq!(origin_from_file_name("db.example.org"), Some("example.org".into()));
+        assert_eq!(origin_from_file_name("zonefile"), None);
         assert_eq!(parse_origin("example.com").unwrap(), parse_origin("example.com.").unwrap());
         assert!(parse_origin(".").unwrap().is_root());
 
@@ -900,17 +931,17 @@ mod tests {
             "$TTL 300\nsoa.test. SOA ns1.soa.test. h 1 2 3 4 5\n NS ns1\nns1.soa.test. A 192.0.2.1\n",
         )
         .unwrap();
-        let check = check_zone_file(&ZoneSource { file: file.clone(), origin: None });
+        let check = check_zone_file(&ZoneSource { file: file.display().to_string(), origin: None });
         assert!(check.errors.is_empty(), "{:?}", check.errors);
         assert_eq!(check.origin.as_deref(), Some("soa.test."));
         // Nothing at all says where the apex is.
         std::fs::write(&file, ZONE).unwrap();
-        let check = check_zone_file(&ZoneSource { file: file.clone(), origin: None });
+        let check = check_zone_file(&ZoneSource { file: file.display().to_string(), origin: None });
         assert!(check.errors[0].contains("no origin"), "{:?}", check.errors);
         // The file name.
         let file = dir.path().join("named.test.zone");
         std::fs::write(&file, ZONE).unwrap();
-        let check = check_zone_file(&ZoneSource { file, origin: None });
+        let check = check_zone_file(&ZoneSource { file: file.display().to_string(), origin: None });
         assert_eq!((check.origin.as_deref(), check.records, check.serial), (Some("named.test."), 4, Some(1)));
     }
 
@@ -919,17 +950,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("z.zone");
         std::fs::write(&file, format!("{ZONE}www CNAME ns1\n")).unwrap();
-        let check = check_zone_file(&ZoneSource { file: file.clone(), origin: Some("z.test".into()) });
+        let check =
+            check_zone_file(&ZoneSource { file: file.display().to_string(), origin: Some("z.test".into()) });
         let f = file.display();
         assert!(check.errors.iter().any(|e| e.starts_with(&format!("{f}:"))), "{:?}", check.errors);
         std::fs::write(&file, format!("{ZONE}www A 192.0.2.256\n")).unwrap();
-        let check = check_zone_file(&ZoneSource { file: file.clone(), origin: Some("z.test".into()) });
+        let check =
+            check_zone_file(&ZoneSource { file: file.display().to_string(), origin: Some("z.test".into()) });
         assert!(check.errors[0].starts_with(&format!("{f}:6:")), "{:?}", check.errors);
         std::fs::write(&file, format!("{ZONE}out.other.test. A 192.0.2.1\n")).unwrap();
-        let check = check_zone_file(&ZoneSource { file: file.clone(), origin: Some("z.test".into()) });
+        let check =
+            check_zone_file(&ZoneSource { file: file.display().to_string(), origin: Some("z.test".into()) });
         assert!(check.errors.is_empty(), "{:?}", check.errors);
         assert!(check.warnings[0].starts_with(&format!("{f}:6: warning: ")), "{:?}", check.warnings);
-        let check = check_zone_file(&ZoneSource { file: dir.path().join("nope.zone"), origin: None });
+        let check = check_zone_file(&ZoneSource {
+            file: dir.path().join("nope.zone").display().to_string(),
+            origin: None,
+        });
         assert!(check.errors[0].contains("cannot read"), "{:?}", check.errors);
     }
 
@@ -940,8 +977,8 @@ mod tests {
         std::fs::write(&a, ZONE).unwrap();
         std::fs::write(&b, ZONE).unwrap();
         let sources = vec![
-            ZoneSource { file: a.clone(), origin: None },
-            ZoneSource { file: b.clone(), origin: Some("b.test.".into()) },
+            ZoneSource { file: a.display().to_string(), origin: None },
+            ZoneSource { file: b.display().to_string(), origin: Some("b.test.".into()) },
         ];
         let (set, summary) = ZoneSet::load(sources).unwrap();
         assert_eq!(summary.to_string(), "a.test. (4 records, serial 1), b.test. (4 records, serial 1)");
@@ -957,7 +994,7 @@ mod tests {
         assert_eq!(rcode_of(&mut reader, "new.a.test"), 0);
         // The reader let go of the old catalog; it is freed.
         set.collect_retired(std::time::Duration::from_secs(1), &|| false);
-        assert!(set.retired.lock().unwrap().is_empty());
+        assert!(set.retired.lock().is_empty());
 
         // One bad zone: nothing changes, and the error says where.
         std::fs::write(&a, ZONE.replace(" 1 7200", " 3 7200")).unwrap();
@@ -970,8 +1007,8 @@ mod tests {
         let (dup, _) = (dir.path().join("dup.zone"), ());
         std::fs::write(&dup, ZONE).unwrap();
         let err = ZoneSet::load(vec![
-            ZoneSource { file: a.clone(), origin: None },
-            ZoneSource { file: dup, origin: Some("a.test".into()) },
+            ZoneSource { file: a.display().to_string(), origin: None },
+            ZoneSource { file: dup.display().to_string(), origin: Some("a.test".into()) },
         ])
         .unwrap_err();
         assert!(err.to_string().contains("already loaded"), "{err}");

@@ -4,6 +4,8 @@
 //! can take back right now, so a client that stops reading stops being read
 //! (its window closes) instead of growing memory here.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::service::{ConnId, Datagram, Instant, Listen, Net, Service};
 
 /// The echo service on one port, UDP and TCP.

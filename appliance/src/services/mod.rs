@@ -3,11 +3,13 @@
 
 mod conns;
 pub mod controller;
+#[cfg(feature = "std")]
 pub mod controller_api;
 pub mod discard;
 pub mod dns;
 pub mod echo;
 pub mod http;
+#[cfg(feature = "std")]
 pub mod iperf3;
 
 #[cfg(test)]

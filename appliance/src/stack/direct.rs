@@ -13,9 +13,12 @@
 //! a connection and a fresh listener takes its place, up to
 //! `max_connections`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use core::net::{IpAddr, SocketAddr};
+use hashbrown::HashMap;
 
 use smoltcp::iface::{Config, Interface, PollIngressSingleResult, SocketHandle, SocketSet};
 use smoltcp::socket::{dhcpv4, tcp, udp};
@@ -25,6 +28,7 @@ use smoltcp::wire::{
 };
 
 use crate::device::HostDevice;
+#[cfg(feature = "std")]
 use crate::device::virtual_net::Node;
 use crate::metrics::{Metrics, ServiceCounters};
 use crate::service::{ConnId, ConnInfo, Datagram, Duration, Instant, Net, Service};
@@ -129,7 +133,7 @@ const FIN_WAIT2_TIMEOUT: Duration = Duration::from_secs(60);
 /// Unacknowledged data to a silent peer is given up on after this. Generous:
 /// smoltcp backs its retransmit timer off to 60 s under heavy loss.
 const TCP_TIMEOUT: Duration = Duration::from_secs(300);
-const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 49152..=65535;
+const EPHEMERAL_PORTS: core::ops::RangeInclusive<u16> = 49152..=65535;
 
 /// One service and what the stack tracks for it.
 struct Slot {
@@ -418,7 +422,7 @@ impl<D: HostDevice> DirectStack<D> {
     /// Turns socket state into service callbacks. Returns true if any ran.
     fn dispatch(&mut self, now: Instant) -> bool {
         let mut progress = self.dispatch_datagrams(now);
-        let mut visit = std::mem::take(&mut self.visit);
+        let mut visit = core::mem::take(&mut self.visit);
         visit.clear();
         visit.extend(self.core.conns.keys().copied());
         for &id in &visit {
@@ -641,6 +645,7 @@ impl<D: HostDevice> DirectStack<D> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<D: HostDevice> Node for DirectStack<D> {
     fn poll(&mut self, now: Instant) {
         DirectStack::poll(self, now);

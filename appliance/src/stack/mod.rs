@@ -6,24 +6,31 @@
 //!
 //! Both run the same [`Service`](crate::service::Service) values on one
 //! thread each, sleep until I/O readiness or the next deadline, and stop
-//! gracefully when their [`Shutdown`] fires.
+//! gracefully when their `Shutdown` fires. Without `std` only [`direct`]
+//! exists; its owner supplies the clock and the loop.
 
 pub mod direct;
+#[cfg(feature = "std")]
 pub mod socket;
 
+#[cfg(feature = "std")]
 use std::io;
+#[cfg(feature = "std")]
 use std::os::unix::net::UnixStream;
 
+#[cfg(feature = "std")]
 use crate::service::Instant;
 
 /// The stacks' clock: monotonic, and in Unix-epoch microseconds so that pcap
 /// timestamps are wall-clock times.
+#[cfg(feature = "std")]
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
     start: std::time::Instant,
     start_epoch: Instant,
 }
 
+#[cfg(feature = "std")]
 impl Clock {
     /// A clock that reads the host's monotonic time.
     pub fn new() -> Self {
@@ -50,6 +57,7 @@ impl Clock {
     }
 }
 
+#[cfg(feature = "std")]
 impl Default for Clock {
     fn default() -> Self {
         Self::new()
@@ -60,6 +68,7 @@ impl Default for Clock {
 ///
 /// A socket pair: triggers write a byte, the loop registers the read end
 /// with its poller, so a stop request wakes a sleeping loop at once.
+#[cfg(feature = "std")]
 #[derive(Debug)]
 pub struct Shutdown {
     rx: mio::net::UnixStream,
@@ -68,9 +77,11 @@ pub struct Shutdown {
 
 /// The sending side of a [`Shutdown`], usable from any thread; get more with
 /// [`Shutdown::trigger`].
+#[cfg(feature = "std")]
 #[derive(Debug)]
 pub struct ShutdownTrigger(UnixStream);
 
+#[cfg(feature = "std")]
 impl Shutdown {
     /// A new, unfired shutdown.
     pub fn new() -> io::Result<Self> {
@@ -114,6 +125,7 @@ impl Shutdown {
     }
 }
 
+#[cfg(feature = "std")]
 impl ShutdownTrigger {
     /// Asks the loop to stop. Never blocks; a full pipe already means "stop".
     pub fn fire(&self) {
@@ -122,7 +134,7 @@ impl ShutdownTrigger {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
 

@@ -6,6 +6,9 @@
 //! unparsable date means "ignore the condition" (RFC 9110 §13.1.3), so only
 //! IMF-fixdate (what every current client sends) is parsed.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+#[cfg(feature = "std")]
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::service::{Duration, Instant};
@@ -76,7 +79,7 @@ pub fn parse(s: &[u8]) -> Option<u64> {
     if s.len() != LEN || &s[3..5] != b", " || &s[25..] != b" GMT" {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+    let num = |r: core::ops::Range<usize>| -> Option<u32> {
         s[r].iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
     };
     let sep = [(7, b' '), (11, b' '), (16, b' '), (19, b':'), (22, b':')];
@@ -99,13 +102,16 @@ pub fn parse(s: &[u8]) -> Option<u64> {
 }
 
 /// Seconds since the Unix epoch of a file time (0 before 1970).
+#[cfg(feature = "std")]
 pub fn unix_secs(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// The `Date` header value, formatted at most once per wall-clock second:
 /// the service is told the monotonic `now`, and reads the wall clock only
-/// when the second it formatted has passed.
+/// when the second it formatted has passed. Without `std` there is no
+/// other clock: `now` itself is the wall clock (a platform's clock counts
+/// Unix-epoch microseconds, as the host's `stack::Clock` does).
 #[derive(Debug)]
 pub struct DateCache {
     next: Option<Instant>,
@@ -122,9 +128,12 @@ impl DateCache {
     /// The current date, as of `now`.
     pub fn get(&mut self, now: Instant) -> &[u8; LEN] {
         if self.next.is_none_or(|next| now >= next) {
-            let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-            self.value = format(wall.as_secs());
-            let left = 1_000_000 - u64::from(wall.subsec_micros());
+            #[cfg(feature = "std")]
+            let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_micros() as u64;
+            #[cfg(not(feature = "std"))]
+            let wall = u64::try_from(now.total_micros()).unwrap_or(0);
+            self.value = format(wall / 1_000_000);
+            let left = 1_000_000 - wall % 1_000_000;
             self.next = Some(now + Duration::from_micros(left));
         }
         &self.value

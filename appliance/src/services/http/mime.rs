@@ -1,6 +1,8 @@
 //! Content-Type by file name extension (RFC 9110 §8.3). Text types carry
 //! `charset=utf-8`, which is what a static site is written in today.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 /// The media type for a file name, by its extension (ASCII case-insensitive);
 /// `application/octet-stream` when unknown.
 pub fn content_type(file_name: &str) -> &'static str {

@@ -45,6 +45,8 @@
 //!   `idle_timeout`) are closed; beyond `max_connections`, new connections
 //!   are closed at once.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 pub mod date;
 pub mod mime;
 pub mod range;
@@ -54,11 +56,13 @@ pub mod site;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
+use alloc::sync::Arc;
+use core::fmt::{self, Write as _};
+use core::net::SocketAddr;
+#[cfg(feature = "std")]
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write as _};
-use std::net::SocketAddr;
-use std::sync::Arc;
+#[cfg(feature = "std")]
+use std::io::{Read, Seek, SeekFrom};
 
 use bytes::{Buf, Bytes};
 
@@ -76,6 +80,7 @@ const WRITE_BATCH: usize = 16 * 1024;
 /// head and body); larger ones are written from where they are.
 const INLINE_BODY: usize = 16 * 1024;
 /// Disk mode reads a file in chunks of this size.
+#[cfg(feature = "std")]
 const FILE_CHUNK: usize = 64 * 1024;
 
 /// Settings of an [`Http`] (and [`Redirect`]) service.
@@ -123,6 +128,7 @@ enum Body {
     /// From memory: what is left of it.
     Mem(Bytes),
     /// From a file: `left` bytes still to read; `buf[pos..]` read, not yet written.
+    #[cfg(feature = "std")]
     File { file: File, left: u64, buf: Vec<u8>, pos: usize },
 }
 
@@ -150,6 +156,7 @@ enum Flush {
     Drained,
     Blocked,
     /// A file could not be read: the promised length cannot be sent.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     Failed,
 }
 
@@ -187,6 +194,7 @@ impl Conn {
                     }
                     self.body = Body::None;
                 }
+                #[cfg(feature = "std")]
                 Body::File { file, left, buf, pos } => {
                     if *pos == buf.len() {
                         if *left == 0 {
@@ -283,7 +291,7 @@ impl Reply<'_> {
         self.start(status);
         self.out.extend_from_slice(extra);
         self.out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
-        let _ = write!(self.out, "Content-Length: {}\r\n", text.len());
+        let _ = write!(Put(self.out), "Content-Length: {}\r\n", text.len());
         self.end();
         if !self.head_only {
             self.out.extend_from_slice(text);
@@ -320,13 +328,12 @@ impl Reply<'_> {
             Ranged::Full => (0, meta.len),
             Ranged::Part { start, end } => (start, end - start + 1),
             Ranged::Unsatisfiable => {
-                let mut extra = [0u8; 64];
-                let mut w = &mut extra[..];
-                let _ = write!(w, "Content-Range: bytes */{}\r\n", meta.len);
-                let n = 64 - w.len();
-                return self.error(Status::RangeNotSatisfiable, &extra[..n]);
+                let mut extra = Vec::with_capacity(64);
+                let _ = write!(Put(&mut extra), "Content-Range: bytes */{}\r\n", meta.len);
+                return self.error(Status::RangeNotSatisfiable, &extra);
             }
         };
+        #[cfg(feature = "std")]
         if let Source::File(file) = &source
             && !self.head_only
             && start > 0
@@ -338,9 +345,10 @@ impl Reply<'_> {
         if let Ranged::Part { start, end } = ranged {
             self.start(Status::PartialContent);
             let _ = write!(
-                self.out,
+                Put(self.out),
                 "Content-Type: {}\r\nContent-Range: bytes {start}-{end}/{}\r\nContent-Length: {len}\r\n",
-                meta.content_type, meta.len
+                meta.content_type,
+                meta.len
             );
             meta.write_validators(self.out);
             self.out.extend_from_slice(b"Accept-Ranges: bytes\r\n");
@@ -351,10 +359,12 @@ impl Reply<'_> {
         self.end();
         match source {
             Source::Mem(body) => self.mem_body(body, start, len),
+            #[cfg(feature = "std")]
             Source::File(file) if !self.head_only && len > 0 => {
                 self.bytes = len;
                 *self.body = Body::File { file, left: len, buf: Vec::new(), pos: 0 };
             }
+            #[cfg(feature = "std")]
             Source::File(_) => {}
         }
     }
@@ -362,7 +372,19 @@ impl Reply<'_> {
 
 enum Source<'a> {
     Mem(&'a Bytes),
+    #[cfg(feature = "std")]
     File(File),
+}
+
+/// `write!` into a byte buffer (core's `fmt::Write`, as std's `io::Write` is
+/// not there without std).
+struct Put<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Put<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
 }
 
 /// RFC 9110 §13.2.2: If-None-Match (weak comparison, `*`) decides when
@@ -612,6 +634,7 @@ fn respond_site(site: &Site, head: &Head<'_>, path: &mut Vec<u8>, reply: &mut Re
             reply.error(Status::MovedPermanently, &location);
         }
         Found::Mem(file) => reply.serve(head, &file.meta, Source::Mem(&file.body)),
+        #[cfg(feature = "std")]
         Found::Disk(file) => reply.serve(head, &file.meta, Source::File(file.file)),
     }
 }
@@ -626,7 +649,7 @@ fn respond_redirect(https_port: u16, head: &Head<'_>, reply: &mut Reply<'_>) {
     location.extend_from_slice(b"Location: https://");
     location.extend_from_slice(host);
     if https_port != 443 {
-        let _ = write!(location, ":{https_port}");
+        let _ = write!(Put(&mut location), ":{https_port}");
     }
     location.extend_from_slice(origin.as_bytes());
     location.extend_from_slice(b"\r\n");

@@ -6,6 +6,8 @@
 //! rarely worth it for a static site). Other units and syntax errors are
 //! ignored the same way; a valid range that starts past the end is 416.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 /// What a Range header asks of a representation of `len` bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ranged {

@@ -6,7 +6,9 @@
 //! partial, so a client can never make the stack hold more than
 //! `max_request_header_bytes` of one head.
 
-use std::mem::MaybeUninit;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::mem::MaybeUninit;
 
 use super::HttpOptions;
 
@@ -398,7 +400,7 @@ pub fn normalize<'o>(target: &str, out: &'o mut Vec<u8>) -> Result<(&'o str, boo
             _ => {}
         }
     }
-    let path = std::str::from_utf8(out).map_err(|_| BadPath::Malformed)?;
+    let path = core::str::from_utf8(out).map_err(|_| BadPath::Malformed)?;
     Ok((path, dir))
 }
 

@@ -19,16 +19,23 @@
 //!   a dangling one is skipped with a warning; on disk, it answers 404.
 //!   Directory link cycles are cut at load (warning).
 
-use std::collections::HashMap;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::sync::Arc;
+use hashbrown::HashMap;
+#[cfg(feature = "std")]
 use std::fs::{self, File};
+#[cfg(feature = "std")]
 use std::io;
+#[cfg(feature = "std")]
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+#[cfg(feature = "std")]
 use std::time::SystemTime;
 
 use bytes::Bytes;
 
 use super::{date, mime};
+use crate::env::BuildEnv;
 
 /// The default largest total of file bytes a [`SiteMode::Memory`] site may
 /// hold (1 GiB).
@@ -40,7 +47,8 @@ pub enum SiteMode {
     /// Every file is read into memory at start.
     #[default]
     Memory,
-    /// Files are opened and read per request.
+    /// Files are opened and read per request (std only).
+    #[cfg(feature = "std")]
     Disk,
 }
 
@@ -49,11 +57,12 @@ pub enum SiteMode {
 pub enum SiteError {
     /// The root does not exist.
     #[error("site root {0}: no such directory")]
-    NoRoot(PathBuf),
+    NoRoot(String),
     /// The root is not a directory.
     #[error("site root {0}: not a directory")]
-    NotADirectory(PathBuf),
+    NotADirectory(String),
     /// A directory or file could not be read.
+    #[cfg(feature = "std")]
     #[error("site {path}: {source}")]
     Read {
         /// What could not be read.
@@ -67,12 +76,18 @@ pub enum SiteError {
     )]
     TooLarge {
         /// The root.
-        root: PathBuf,
+        root: String,
         /// The limit.
         limit: u64,
         /// The file that went over it.
-        path: PathBuf,
+        path: String,
     },
+    /// The platform could not list or read the site (its message names the path).
+    #[error("site: {0}")]
+    Env(String),
+    /// Directories nest deeper than [`MAX_DEPTH`].
+    #[error("site {0}: directories nest deeper than {MAX_DEPTH}")]
+    TooDeep(String),
 }
 
 /// What every response for one file shares.
@@ -93,7 +108,7 @@ impl Meta {
         let last_modified = date::format(modified);
         let head = format!(
             "Content-Type: {content_type}\r\nContent-Length: {len}\r\nETag: {etag}\r\nLast-Modified: {}\r\nAccept-Ranges: bytes\r\n",
-            std::str::from_utf8(&last_modified).unwrap_or_default()
+            core::str::from_utf8(&last_modified).unwrap_or_default()
         );
         Meta { content_type, len, etag: etag.into(), modified, head: head.into_bytes().into() }
     }
@@ -116,6 +131,7 @@ pub(crate) struct MemFile {
 }
 
 /// One file opened from disk for one response.
+#[cfg(feature = "std")]
 #[derive(Debug)]
 pub(crate) struct DiskFile {
     pub meta: Meta,
@@ -126,6 +142,7 @@ pub(crate) struct DiskFile {
 #[derive(Debug)]
 pub(crate) enum Found<'s> {
     Mem(&'s MemFile),
+    #[cfg(feature = "std")]
     Disk(DiskFile),
     /// A directory asked for without its trailing slash.
     AddSlash,
@@ -136,6 +153,8 @@ pub(crate) enum Found<'s> {
 /// services and stack instances.
 #[derive(Debug)]
 pub struct Site {
+    /// The canonical root (std: disk mode resolves and checks links against it).
+    #[cfg(feature = "std")]
     root: PathBuf,
     mode: SiteMode,
     /// Memory mode: relative path -> file.
@@ -148,22 +167,26 @@ pub struct Site {
 
 impl Site {
     /// Loads the site under `root` in `mode`, with the default memory limit.
+    #[cfg(feature = "std")]
     pub fn load(root: impl AsRef<Path>, mode: SiteMode) -> Result<Site, SiteError> {
         Site::load_with_limit(root, mode, DEFAULT_MEMORY_LIMIT)
     }
 
     /// Loads the site; in memory mode, fails if the files total more than
     /// `limit` bytes (files reached by several links count once).
+    #[cfg(feature = "std")]
     pub fn load_with_limit(root: impl AsRef<Path>, mode: SiteMode, limit: u64) -> Result<Site, SiteError> {
         let given = root.as_ref();
         let root = match fs::canonicalize(given) {
             Ok(r) => r,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(SiteError::NoRoot(given.into())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(SiteError::NoRoot(given.display().to_string()));
+            }
             Err(source) => return Err(SiteError::Read { path: given.into(), source }),
         };
         let md = fs::metadata(&root).map_err(|source| SiteError::Read { path: given.into(), source })?;
         if !md.is_dir() {
-            return Err(SiteError::NotADirectory(given.into()));
+            return Err(SiteError::NotADirectory(given.display().to_string()));
         }
         let mut site = Site { root, mode, files: HashMap::new(), dirs: HashMap::new(), total: 0 };
         match mode {
@@ -175,13 +198,7 @@ impl Site {
                 let mut loader = Loader { limit, read: HashMap::new(), ancestors: Vec::new() };
                 let root = site.root.clone();
                 loader.walk(&mut site, &root, "")?;
-                let index: Vec<_> = site.dirs.keys().cloned().collect();
-                for dir in index {
-                    let key =
-                        if dir.is_empty() { "index.html".to_string() } else { format!("{dir}/index.html") };
-                    let file = site.files.get(key.as_str()).cloned();
-                    site.dirs.insert(dir, file);
-                }
+                site.find_indexes();
                 tracing::info!(
                     root = %site.root.display(),
                     files = site.files.len(),
@@ -193,7 +210,38 @@ impl Site {
         Ok(site)
     }
 
+    /// Loads the site under `root` (as the platform names it) into memory
+    /// through `env`, failing past `limit` bytes. Last-Modified is the load
+    /// time, as `env` lists no file times.
+    pub fn load_in(root: &str, env: &dyn BuildEnv, limit: u64) -> Result<Site, SiteError> {
+        let mut site = Site {
+            #[cfg(feature = "std")]
+            root: PathBuf::from(root),
+            mode: SiteMode::Memory,
+            files: HashMap::new(),
+            dirs: HashMap::new(),
+            total: 0,
+        };
+        let modified = env.time_provider().current_time().map_or(0, |t| t.as_secs());
+        let mut walk = EnvWalk { env, root, limit, modified };
+        walk.dir(&mut site, root, "", 0)?;
+        site.find_indexes();
+        tracing::info!(root, files = site.files.len(), bytes = site.total, "http: site loaded into memory");
+        Ok(site)
+    }
+
+    /// Memory mode: each directory's index.html.
+    fn find_indexes(&mut self) {
+        let index: Vec<_> = self.dirs.keys().cloned().collect();
+        for dir in index {
+            let key = if dir.is_empty() { "index.html".to_string() } else { format!("{dir}/index.html") };
+            let file = self.files.get(key.as_str()).cloned();
+            self.dirs.insert(dir, file);
+        }
+    }
+
     /// The canonical root directory.
+    #[cfg(feature = "std")]
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -227,10 +275,12 @@ impl Site {
                     _ => Found::Nothing,
                 }
             }
+            #[cfg(feature = "std")]
             SiteMode::Disk => self.find_on_disk(path, dir),
         }
     }
 
+    #[cfg(feature = "std")]
     fn find_on_disk(&self, path: &str, dir: bool) -> Found<'_> {
         let Some(target) = self.inside(&self.root.join(path)) else { return Found::Nothing };
         let Ok(md) = fs::metadata(&target) else { return Found::Nothing };
@@ -265,6 +315,7 @@ impl Site {
     }
 
     /// The canonical form of `path` if it exists and lies inside the root.
+    #[cfg(feature = "std")]
     fn inside(&self, path: &Path) -> Option<PathBuf> {
         let canonical = fs::canonicalize(path).ok()?;
         if canonical.starts_with(&self.root) {
@@ -276,7 +327,46 @@ impl Site {
     }
 }
 
-/// State of one memory-mode load.
+/// How deep a site's directories may nest (a guard against link cycles an
+/// env might present).
+pub const MAX_DEPTH: usize = 64;
+
+/// State of one memory-mode load through a [`BuildEnv`].
+struct EnvWalk<'a> {
+    env: &'a dyn BuildEnv,
+    root: &'a str,
+    limit: u64,
+    modified: u64,
+}
+
+impl EnvWalk<'_> {
+    fn dir(&mut self, site: &mut Site, dir: &str, rel: &str, depth: usize) -> Result<(), SiteError> {
+        if depth > MAX_DEPTH {
+            return Err(SiteError::TooDeep(dir.to_string()));
+        }
+        site.dirs.insert(rel.into(), None);
+        for (name, is_dir) in self.env.list(dir).map_err(SiteError::Env)? {
+            let path = if dir.ends_with('/') { format!("{dir}{name}") } else { format!("{dir}/{name}") };
+            let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            if is_dir {
+                self.dir(site, &path, &child, depth + 1)?;
+                continue;
+            }
+            let data = self.env.read(&path).map_err(SiteError::Env)?;
+            site.total += data.len() as u64;
+            if site.total > self.limit {
+                return Err(SiteError::TooLarge { root: self.root.to_string(), limit: self.limit, path });
+            }
+            let etag = strong_etag(&data);
+            let meta = Meta::new(&name, data.len() as u64, etag, self.modified);
+            site.files.insert(child.into(), Arc::new(MemFile { meta, body: Bytes::from(data) }));
+        }
+        Ok(())
+    }
+}
+
+/// State of one memory-mode load from the host's files.
+#[cfg(feature = "std")]
 struct Loader {
     limit: u64,
     /// Canonical path -> body: a file reached by several links is read once.
@@ -285,6 +375,7 @@ struct Loader {
     ancestors: Vec<PathBuf>,
 }
 
+#[cfg(feature = "std")]
 impl Loader {
     fn walk(&mut self, site: &mut Site, dir: &Path, rel: &str) -> Result<(), SiteError> {
         let read_err = |path: &Path| {
@@ -353,17 +444,22 @@ impl Loader {
         site.total += data.len() as u64;
         if site.total > self.limit {
             return Err(SiteError::TooLarge {
-                root: site.root.clone(),
+                root: site.root.display().to_string(),
                 limit: self.limit,
-                path: target.into(),
+                path: target.display().to_string(),
             });
         }
-        let etag = format!("\"{:x}-{:016x}\"", data.len(), fnv1a(&data));
+        let etag = strong_etag(&data);
         let body = Bytes::from(data);
         self.read.insert(target.into(), (body.clone(), etag.clone(), modified));
         let meta = Meta::new(name, body.len() as u64, etag, modified);
         Ok(Arc::new(MemFile { meta, body }))
     }
+}
+
+/// A strong ETag: the length and a content hash.
+fn strong_etag(data: &[u8]) -> String {
+    format!("\"{:x}-{:016x}\"", data.len(), fnv1a(data))
 }
 
 /// 64-bit FNV-1a: a content hash for strong ETags (not for security: an
