@@ -799,7 +799,7 @@ impl ServiceConfig {
     }
 }
 
-/// `socket` or `tap:IFNAME`.
+/// `socket`, `tap:IFNAME` or `virtio`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum StackKind {
     /// The host kernel's sockets.
@@ -807,6 +807,8 @@ pub enum StackKind {
     Socket,
     /// The direct (smoltcp) stack on a TAP interface of this name.
     Tap(String),
+    /// The direct stack on a VM image's virtio-net device (see [`crate::image`]).
+    Virtio,
 }
 
 impl FromStr for StackKind {
@@ -814,13 +816,14 @@ impl FromStr for StackKind {
     fn from_str(s: &str) -> Result<Self, String> {
         match s.split_once(':') {
             None if s == "socket" => Ok(StackKind::Socket),
+            None if s == "virtio" => Ok(StackKind::Virtio),
             Some(("tap", name)) if !name.is_empty() && name.len() < 16 && !name.contains(['/', ' ']) => {
                 Ok(StackKind::Tap(name.to_string()))
             }
             Some(("tap", _)) => {
                 Err(format!("`{s}`: a TAP interface name is 1 to 15 characters, no '/' or spaces"))
             }
-            _ => Err(format!("`{s}` is not a stack: use `socket` or `tap:IFNAME`")),
+            _ => Err(format!("`{s}` is not a stack: use `socket`, `tap:IFNAME` or `virtio` (in a VM image)")),
         }
     }
 }
@@ -830,6 +833,7 @@ impl fmt::Display for StackKind {
         match self {
             StackKind::Socket => f.write_str("socket"),
             StackKind::Tap(name) => write!(f, "tap:{name}"),
+            StackKind::Virtio => f.write_str("virtio"),
         }
     }
 }
@@ -946,6 +950,13 @@ pub enum StackChoice {
         direct: DirectConfig,
         /// Where to record frames, if anywhere.
         pcap: Option<String>,
+    },
+    /// The direct stack on a VM image's virtio-net device.
+    Virtio {
+        /// The link MTU.
+        mtu: usize,
+        /// The stack's settings (the MAC is the device's unless configured).
+        direct: DirectConfig,
     },
 }
 
@@ -1116,12 +1127,12 @@ impl Config {
                 }
                 StackChoice::Socket(config)
             }
-            StackKind::Tap(interface) => {
-                let ipv4 = match addr.as_deref() {
-                    None => {
-                        Ipv4Config::Static { cidr: Ipv4Cidr::new(Ipv4Addr::new(10, 0, 0, 2), 24), gateway }
-                    }
-                    Some("dhcp") => {
+            StackKind::Tap(_) | StackKind::Virtio => {
+                let virtio = self.net.stack == StackKind::Virtio;
+                // A VM image's default is DHCP: QEMU's user-mode network works as is.
+                let default_addr = if virtio { "dhcp" } else { "10.0.0.2/24" };
+                let ipv4 = match addr.as_deref().unwrap_or(default_addr) {
+                    "dhcp" => {
                         if gateway.is_some() {
                             return Err(err(
                                 None,
@@ -1131,7 +1142,7 @@ impl Config {
                         }
                         Ipv4Config::Dhcp
                     }
-                    Some(a) => {
+                    a => {
                         let cidr = parse_cidr4(a).map_err(|m| err(addr_span.clone(), "net.addr", m))?;
                         if let Some(gw) = gateway
                             && !cidr.contains_addr(&gw)
@@ -1179,7 +1190,19 @@ impl Config {
                 // A path from the command line is the user's, relative to the working directory.
                 let pcap =
                     overrides.pcap.clone().or(self.net.pcap.as_deref().map(|p| resolve_path(origin, p)));
-                StackChoice::Tap { interface: interface.clone(), mtu, direct, pcap }
+                match &self.net.stack {
+                    StackKind::Tap(interface) => {
+                        StackChoice::Tap { interface: interface.clone(), mtu, direct, pcap }
+                    }
+                    _ if pcap.is_some() => {
+                        return Err(err(
+                            None,
+                            "net.pcap",
+                            "a VM image has no file system to record to".into(),
+                        ));
+                    }
+                    _ => StackChoice::Virtio { mtu, direct },
+                }
             }
         };
 
@@ -1273,7 +1296,7 @@ mod tests {
 
         let e = resolve("[net]\nstack = \"tcp\"\n[[service]]\nkind = \"echo\"\n").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
-        assert!(e.to_string().contains("`socket` or `tap:IFNAME`"), "{e}");
+        assert!(e.to_string().contains("`socket`, `tap:IFNAME` or `virtio`"), "{e}");
 
         let e =
             resolve("[[service]]\nkind = \"echo\"\nport = 7\n[[service]]\nkind = \"discard\"\nport = 7\n")

@@ -31,6 +31,7 @@ extern crate alloc;
 pub mod config;
 pub mod device;
 pub mod env;
+pub mod image;
 pub mod metrics;
 #[cfg(feature = "std")]
 pub mod ofp;

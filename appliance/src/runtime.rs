@@ -100,6 +100,13 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
             run_instances(config, services, build, metrics, shutdown, log_bound)
                 .map_err(io_err("socket stack"))
         }
+        StackChoice::Virtio { .. } => Err(RuntimeError::Io {
+            context: "stack virtio".into(),
+            source: io::Error::new(
+                io::ErrorKind::Unsupported,
+                "runs only in a VM image: build one with `cargo xtask image --config FILE --out FILE.elf`",
+            ),
+        }),
         StackChoice::Tap { interface, mtu, direct, pcap } => {
             let counters = metrics.interface(interface);
             let tap = TapDevice::open(interface, *mtu)
