@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs the Debian packages the tests drive
 # (real peers: iperf3, tshark, ping, ip, dnsmasq, dig, kdig, NSD, Knot,
-# curl, openssl, gnutls-cli) when
+# curl, openssl, gnutls-cli, Open vSwitch, QEMU for the VM image) when
 # missing, then runs format, lint and every test of the workspace.
 #
 #   bash scripts/test.sh
@@ -25,6 +25,8 @@ command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
 command -v gnutls-cli >/dev/null || need+=(gnutls-bin)
 [ -x /usr/sbin/ovs-vswitchd ] || need+=(openvswitch-switch)
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v objcopy >/dev/null || need+=(binutils)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "== installing ${need[*]}"
@@ -42,6 +44,8 @@ echo "== cargo fmt"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== the VM kernel (vm/, its own workspace): fmt and clippy"
+(cd vm && cargo fmt --check && cargo clippy --release -- -D warnings)
 echo "== cargo check fuzz targets (outside the workspace; running them needs nightly)"
 cargo check --manifest-path fuzz/Cargo.toml
 echo "== protocol cores without std (what the VM image will build)"

@@ -242,3 +242,67 @@ fn dns_image_on_a_tap_device_in_a_namespace_takes_its_address_from_the_command_l
     let out = ns.exec(&["ping", "-c", "1", "-W", "5", "10.77.0.2"]);
     assert!(out.status.success(), "the guest answers ping: {}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn controller_image_greets_an_openflow_switch() {
+    if let Some(why) = skip_reason() {
+        println!("SKIPPED: {why}");
+        return;
+    }
+    let kernel = image("controller");
+    let port = free_port();
+    let guest = Guest::boot(&kernel, "", &format!("user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:6653"), None);
+    // OFPT_HELLO, OpenFlow 1.3 (version 4), xid 1.
+    let hello = [4u8, 0, 0, 8, 0, 0, 0, 1];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let got = loop {
+        // QEMU accepts on the host side at once; the guest's answer is what counts.
+        if let Ok(mut switch) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            switch.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 256];
+            if switch.write_all(&hello).is_ok() {
+                // The controller answers HELLO and asks for the switch's features.
+                while got.len() < 16 {
+                    match switch.read(&mut buf) {
+                        Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+                        _ => break,
+                    }
+                }
+            }
+            if got.len() >= 16 {
+                break got;
+            }
+        }
+        assert!(Instant::now() < deadline, "no OpenFlow answer from the guest:\n{}", guest.console());
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!((got[0], got[1]), (4, 0), "HELLO first: {got:02x?}");
+    let second = usize::from(u16::from_be_bytes([got[2], got[3]]));
+    assert_eq!((got[second], got[second + 1]), (4, 5), "then FEATURES_REQUEST: {got:02x?}");
+}
+
+#[test]
+fn a_panic_in_the_guest_is_printed_and_powers_off() {
+    if let Some(why) = skip_reason() {
+        println!("SKIPPED: {why}");
+        return;
+    }
+    let kernel = image("dns");
+    for (selftest, says) in [("panic", "deliberate panic"), ("exception", "cpu exception 6")] {
+        let mut guest = Guest::boot(&kernel, &format!("selftest={selftest}"), "user,id=n0", None);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while guest.proc.running() {
+            assert!(
+                Instant::now() < deadline,
+                "{selftest}: the guest did not power off:\n{}",
+                guest.console()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let status = guest.proc.stop();
+        let console = guest.console();
+        assert!(status.success(), "{selftest}: QEMU exit {status}:\n{console}");
+        assert!(console.to_lowercase().contains(says), "{selftest}: the console says why:\n{console}");
+    }
+}
