@@ -28,7 +28,7 @@ fn unknown_flags_and_commands_exit_non_zero_with_a_message() {
 
     let out = appliance(&["echo", "--net", "ethernet"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("use `socket` or `tap:IFNAME`"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("use `socket`, `tap:IFNAME`"), "{}", stderr(&out));
 
     let out = appliance(&["echo", "--net", "socket", "--addr", "10.0.0.2/24"]);
     assert!(!out.status.success());

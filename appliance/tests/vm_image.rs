@@ -1,8 +1,9 @@
 //! The appliance as a bootable VM image, end to end: `cargo xtask image`
 //! builds the examples' images, QEMU boots them (TCG: no KVM here), and real
 //! clients talk to them: `dig` over UDP and TCP and `curl` through QEMU's
-//! user-mode network with a forwarded loopback port, and `dig` over a TAP
-//! device inside a test network namespace. A shutdown request (ACPI power
+//! user-mode network with a forwarded loopback port, and `dig` and `curl`
+//! to a composed image (DNS + HTTPS + controller) over a TAP device inside a
+//! test network namespace. A shutdown request (ACPI power
 //! button) powers the guest off cleanly.
 //!
 //! Every QEMU run is bounded (`timeout`) and stopped by its PID.
@@ -36,8 +37,7 @@ fn skip_reason() -> Option<String> {
     None
 }
 
-/// Builds `examples/<name>.toml` into an image once per test run. Builds
-/// are serialized: they share the kernel's target directory.
+/// Builds `examples/<name>.toml` into an image once per test run.
 fn image(name: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<Vec<(String, PathBuf)>>> = OnceLock::new();
     let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
@@ -216,12 +216,13 @@ fn https_image_serves_its_baked_in_site_to_curl() {
 }
 
 #[test]
-fn dns_image_on_a_tap_device_in_a_namespace_takes_its_address_from_the_command_line() {
-    if let Some(why) = skip_reason().or_else(|| tap_skip_reason(&[("dig", "-v", "bind9-dnsutils")])) {
+fn composed_image_on_a_tap_device_serves_dns_and_https_at_its_command_line_address() {
+    let tools = [("dig", "-v", "bind9-dnsutils"), ("curl", "--version", "curl")];
+    if let Some(why) = skip_reason().or_else(|| tap_skip_reason(&tools)) {
         println!("SKIPPED: {why}");
         return;
     }
-    let kernel = image("dns");
+    let kernel = image("composed");
     let ns = Netns::create("apl-vm-tap");
     ns.setup(&[
         &["ip", "tuntap", "add", "dev", "vmtap0", "mode", "tap"],
@@ -231,7 +232,7 @@ fn dns_image_on_a_tap_device_in_a_namespace_takes_its_address_from_the_command_l
     ]);
     let guest = Guest::boot(
         &kernel,
-        "addr=10.77.0.2/24 gateway=10.77.0.1 dns.port=53",
+        "addr=10.77.0.2/24 gateway=10.77.0.1 https.port=8443",
         "tap,id=n0,ifname=vmtap0,script=no,downscript=no",
         Some(&ns),
     );
@@ -239,6 +240,9 @@ fn dns_image_on_a_tap_device_in_a_namespace_takes_its_address_from_the_command_l
     assert_eq!(answer.trim(), "192.0.2.25");
     let (answer, _) = dig_until_answered(&guest, Some(&ns), &["@10.77.0.2", "+tcp", "example.test", "MX"]);
     assert_eq!(answer.trim(), "10 mail.example.test.");
+    let out = ns.exec(&["curl", "-sSk", "--max-time", "30", "https://10.77.0.2:8443/index.html"]);
+    let body = String::from_utf8_lossy(&out.stdout);
+    assert!(body.contains("Served by an appliance"), "{body}{}", String::from_utf8_lossy(&out.stderr));
     let out = ns.exec(&["ping", "-c", "1", "-W", "5", "10.77.0.2"]);
     assert!(out.status.success(), "the guest answers ping: {}", String::from_utf8_lossy(&out.stdout));
 }

@@ -81,6 +81,11 @@ fn build_image(config_path: &Path, out: &Path) -> Result<(), String> {
     std::fs::write(&bundle_path, bundle.encode()).map_err(|e| format!("{}: {e}", bundle_path.display()))?;
 
     let vm = root.join("vm");
+    // One image build at a time: they share the kernel's target directory,
+    // and the kernel binary must not change between its build and the copy.
+    let lock_path = work.join("image.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    lock.lock().map_err(|e| format!("{}: {e}", lock_path.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&vm)
