@@ -123,8 +123,9 @@ pub struct NetConfig {
     pub max_connections: Option<usize>,
     /// Direct stack: TCP buffer per connection and direction, bytes (default 262144).
     pub tcp_buffer: Option<usize>,
-    /// Socket stack: shared-nothing instances, one thread each, on the same
-    /// ports through SO_REUSEPORT (default 1).
+    /// Shared-nothing instances, one thread each (default 1): socket stack on
+    /// the same ports through SO_REUSEPORT; direct stack on the queues of a
+    /// multi-queue TAP (same MAC and addresses; static addresses only).
     pub instances: Option<usize>,
     /// Socket stack: SO_RCVBUF and SO_SNDBUF of every UDP socket, bytes
     /// (default 4194304; 0 keeps the kernel's default).
@@ -950,6 +951,8 @@ pub enum StackChoice {
         direct: DirectConfig,
         /// Where to record frames, if anywhere.
         pcap: Option<String>,
+        /// Direct-stack instances, one per TAP queue (1: a single-queue TAP).
+        instances: usize,
     },
     /// The direct stack on a VM image's virtio-net device.
     Virtio {
@@ -1152,10 +1155,14 @@ impl Config {
                         Ipv4Config::Static { cidr, gateway }
                     }
                 };
-                for (key, set) in [
-                    ("net.instances", self.net.instances.is_some() || overrides.instances.is_some()),
-                    ("net.udp_buffer", self.net.udp_buffer.is_some()),
-                ] {
+                let instances = overrides.instances.or(self.net.instances).unwrap_or(1);
+                if !(1..=256).contains(&instances) {
+                    return Err(err(None, "net.instances", format!("{instances} is outside 1..=256")));
+                }
+                if instances > 1 && ipv4 == Ipv4Config::Dhcp {
+                    return Err(err(None, "net.instances", "needs a static `addr`, not DHCP".into()));
+                }
+                for (key, set) in [("net.udp_buffer", self.net.udp_buffer.is_some())] {
                     if set {
                         return Err(err(
                             None,
@@ -1190,9 +1197,16 @@ impl Config {
                 // A path from the command line is the user's, relative to the working directory.
                 let pcap =
                     overrides.pcap.clone().or(self.net.pcap.as_deref().map(|p| resolve_path(origin, p)));
+                if instances > 1 && pcap.is_some() {
+                    return Err(err(
+                        None,
+                        "net.pcap",
+                        "records one instance only: use `instances = 1`".into(),
+                    ));
+                }
                 match &self.net.stack {
                     StackKind::Tap(interface) => {
-                        StackChoice::Tap { interface: interface.clone(), mtu, direct, pcap }
+                        StackChoice::Tap { interface: interface.clone(), mtu, direct, pcap, instances }
                     }
                     _ if pcap.is_some() => {
                         return Err(err(
@@ -1200,6 +1214,9 @@ impl Config {
                             "net.pcap",
                             "a VM image has no file system to record to".into(),
                         ));
+                    }
+                    _ if instances > 1 => {
+                        return Err(err(None, "net.instances", "a VM image runs one instance".into()));
                     }
                     _ => StackChoice::Virtio { mtu, direct },
                 }
@@ -1250,9 +1267,24 @@ mod tests {
         assert!(matches!(a.stack, StackChoice::Socket(ref c) if c.instances == 2), "the flag wins");
         let e = resolve("[net]\ninstances = 0\n\n[[service]]\nkind = \"echo\"\n").unwrap_err();
         assert!(e.to_string().contains("net.instances"), "{e}");
-        let e = resolve("[net]\nstack = \"tap:t0\"\ninstances = 2\n\n[[service]]\nkind = \"echo\"\n")
+        let e = resolve("[net]\nstack = \"tap:t0\"\nudp_buffer = 65536\n\n[[service]]\nkind = \"echo\"\n")
             .unwrap_err();
         assert!(e.to_string().contains("socket stack only"), "{e}");
+    }
+
+    #[test]
+    fn tap_instances_are_queues_with_static_addresses() {
+        let a =
+            resolve("[net]\nstack = \"tap:t0\"\ninstances = 2\n\n[[service]]\nkind = \"echo\"\n").unwrap();
+        assert!(matches!(a.stack, StackChoice::Tap { instances: 2, .. }));
+        let e = resolve(
+            "[net]\nstack = \"tap:t0\"\naddr = \"dhcp\"\ninstances = 2\n\n[[service]]\nkind = \"echo\"\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("DHCP"), "{e}");
+        let e = resolve("[net]\nstack = \"tap:t0\"\ninstances = 0\n\n[[service]]\nkind = \"echo\"\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("outside 1..=256"), "{e}");
     }
 
     #[test]

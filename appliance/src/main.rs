@@ -204,8 +204,8 @@ struct NetArgs {
     /// Serve Prometheus metrics on 127.0.0.1:PORT.
     #[arg(long)]
     metrics_port: Option<u16>,
-    /// Socket stack: run N shared-nothing instances (threads) on the same
-    /// ports with SO_REUSEPORT.
+    /// Run N shared-nothing instances (threads): socket stack on the same
+    /// ports with SO_REUSEPORT; direct stack on N queues of a multi-queue TAP.
     #[arg(long, value_name = "N")]
     instances: Option<usize>,
 }

@@ -1,6 +1,8 @@
 //! Builds a configured appliance and runs it until SIGINT/SIGTERM.
 //!
-//! The stack runs on the calling thread. The direct stack's loop sleeps in
+//! The stack runs on the calling thread (instance 0; further instances, the
+//! socket stack's SO_REUSEPORT twins or the direct stack's TAP queues, on
+//! threads of their own, stopped with it). The direct stack's loop sleeps in
 //! `mio::Poll` until the device's fd is readable, the shutdown fires, or the
 //! next deadline (smoltcp's `poll_at`, service timers) comes: an idle
 //! appliance uses no CPU. On shutdown, services say goodbye, connections are
@@ -74,21 +76,21 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
     // Dropped (thread stopped) when this function returns.
     let _reloader = Reloader::start(zone_sets).map_err(io_err("SIGHUP handler"))?;
     let names: Vec<String> = services.iter().map(|s| s.name().to_string()).collect();
+    // Instance 0 takes the services built above; the others build their
+    // own on their threads, sharing zones, site and TLS config.
+    let build = |_instance: usize| -> io::Result<Vec<Box<dyn Service>>> {
+        appliance
+            .services
+            .iter()
+            .zip(&shared)
+            .map(|(config, loaded)| {
+                config.build_sharing(loaded, &HostEnv).map(|b| b.services).map_err(io::Error::other)
+            })
+            .collect::<io::Result<Vec<_>>>()
+            .map(|per_table| per_table.into_iter().flatten().collect())
+    };
     let result = match &appliance.stack {
         StackChoice::Socket(config) => {
-            // Instance 0 takes the services built above; the others build
-            // their own on their threads, sharing zones, site and TLS config.
-            let build = |_instance: usize| -> io::Result<Vec<Box<dyn Service>>> {
-                appliance
-                    .services
-                    .iter()
-                    .zip(&shared)
-                    .map(|(config, loaded)| {
-                        config.build_sharing(loaded, &HostEnv).map(|b| b.services).map_err(io::Error::other)
-                    })
-                    .collect::<io::Result<Vec<_>>>()
-                    .map(|per_table| per_table.into_iter().flatten().collect())
-            };
             let log_bound = |bound: &[(String, Proto, std::net::SocketAddr)]| {
                 for (service, proto, addr) in bound {
                     tracing::info!("{service}: {proto:?} {addr}");
@@ -107,7 +109,17 @@ pub fn run(appliance: &Appliance, metrics: &Arc<Metrics>, shutdown: Shutdown) ->
                 "runs only in a VM image: build one with `cargo xtask image --config FILE --out FILE.elf`",
             ),
         }),
-        StackChoice::Tap { interface, mtu, direct, pcap } => {
+        StackChoice::Tap { interface, mtu, direct, pcap: _, instances } if *instances > 1 => {
+            let counters = metrics.interface(interface);
+            let devices: Vec<_> = TapDevice::open_queues(interface, *mtu, *instances)
+                .map_err(io_err(format!("tap {interface}")))?
+                .into_iter()
+                .map(|tap| Counted::new(tap.with_counters(Arc::clone(&counters)), Arc::clone(&counters)))
+                .collect();
+            tracing::info!(%interface, mac = %direct.mac, ipv4 = ?direct.ipv4, ipv6 = ?direct.ipv6, instances, "direct stack, multi-queue TAP");
+            run_direct_instances(devices, direct, services, &build, metrics, shutdown)
+        }
+        StackChoice::Tap { interface, mtu, direct, pcap, .. } => {
             let counters = metrics.interface(interface);
             let tap = TapDevice::open(interface, *mtu)
                 .map_err(io_err(format!("tap {interface}")))?
@@ -177,6 +189,72 @@ impl Drop for Reloader {
             let _ = thread.join();
         }
     }
+}
+
+/// Runs one direct stack per device (the queues of one multi-queue TAP):
+/// the first on this thread with `services`, the others on threads of their
+/// own with `build(i)`'s services, all stopped when the first stops.
+fn run_direct_instances<D, B>(
+    devices: Vec<D>,
+    config: &DirectConfig,
+    services: Vec<Box<dyn Service>>,
+    build: &B,
+    metrics: &Metrics,
+    shutdown: Shutdown,
+) -> Result<(), RuntimeError>
+where
+    D: HostDevice + Send,
+    B: Fn(usize) -> io::Result<Vec<Box<dyn Service>>> + Sync,
+{
+    let mut devices = devices.into_iter();
+    let Some(first) = devices.next() else {
+        return Ok(());
+    };
+    let mut stops = Vec::new();
+    let mut others = Vec::new();
+    for device in devices {
+        let stop = Shutdown::new().map_err(io_err("shutdown pipe"))?;
+        stops.push(stop.trigger().map_err(io_err("shutdown pipe"))?);
+        others.push((device, stop));
+    }
+    std::thread::scope(|scope| {
+        let mut threads = Vec::with_capacity(others.len());
+        let mut result = Ok(());
+        for (i, (device, stop)) in (1..).zip(others) {
+            let thread = std::thread::Builder::new().name(format!("direct-stack-{i}")).spawn_scoped(
+                scope,
+                move || {
+                    let services = build(i).map_err(io_err(format!("instance {i}: services")))?;
+                    run_direct(device, config.clone(), services, metrics, stop)
+                },
+            );
+            match thread {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    result = Err(RuntimeError::Io { context: format!("instance {i}: thread"), source: e });
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            result = run_direct(first, config.clone(), services, metrics, shutdown);
+        }
+        for stop in &stops {
+            stop.fire();
+        }
+        for t in threads {
+            let r = t
+                .join()
+                .unwrap_or_else(|_| Err(io_err("direct stack")(io::Error::other("an instance panicked"))));
+            if let Err(e) = r {
+                tracing::warn!("direct stack instance: {e}");
+                if result.is_ok() {
+                    result = Err(e);
+                }
+            }
+        }
+        result
+    })
 }
 
 const DEVICE: Token = Token(0);

@@ -96,6 +96,59 @@ fn tcp_echo(addr: SocketAddr, data: Vec<u8>) -> Vec<u8> {
     back
 }
 
+/// Creates TAP `name` (`ip tuntap add` plus `extra`, e.g. `multi_queue`) in
+/// `ns` with the kernel side's address, up.
+fn add_tap(ns: &Netns, name: &str, extra: &[&str]) {
+    let mut add = vec!["ip", "tuntap", "add", "dev", name, "mode", "tap"];
+    add.extend_from_slice(extra);
+    let out = ns.exec(&add);
+    assert!(out.status.success(), "tuntap add: {}", String::from_utf8_lossy(&out.stderr));
+    for cmd in [
+        vec!["ip", "link", "set", "lo", "up"],
+        vec!["ip", "addr", "add", &format!("{KERNEL_IP}/24"), "dev", name],
+    ] {
+        let out = ns.exec(&cmd);
+        assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// Starts the appliance in `ns` with config file `config`, logging to
+/// `log` (at info level).
+fn start_appliance(ns: &Netns, config: &Path, log: &Path) -> Appliance {
+    let log = std::fs::File::create(log).unwrap();
+    let child = Command::new("ip")
+        .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_appliance"), "run", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start appliance");
+    // `ip netns exec` execs the program, so this PID is the appliance's.
+    Appliance(child)
+}
+
+/// Sends `count` datagrams (`{prefix}datagram {i}`) from one fresh socket
+/// to UDP echo at `echo`, one at a time; returns how many came back intact
+/// from `echo`.
+fn udp_echo(echo: SocketAddr, prefix: &str, count: u32) -> usize {
+    let udp = UdpSocket::bind("0.0.0.0:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut ok = 0;
+    for i in 0..count {
+        let msg = format!("{prefix}datagram {i}");
+        udp.send_to(msg.as_bytes(), echo).unwrap();
+        let mut buf = [0u8; 64];
+        if let Ok((n, from)) = udp.recv_from(&mut buf)
+            && &buf[..n] == msg.as_bytes()
+            && from == echo
+        {
+            ok += 1;
+        }
+    }
+    ok
+}
+
 #[test]
 fn direct_stack_on_tap_serves_the_kernel_side() {
     if let Some(reason) = skip_reason() {
@@ -103,11 +156,8 @@ fn direct_stack_on_tap_serves_the_kernel_side() {
         return;
     }
     let ns = Netns::create(&format!("apl-tap-{}", std::process::id()));
-    let out = ns.exec(&["ip", "tuntap", "add", "dev", TAP, "mode", "tap"]);
-    assert!(out.status.success(), "tuntap add: {}", String::from_utf8_lossy(&out.stderr));
+    add_tap(&ns, TAP, &[]);
     for cmd in [
-        vec!["ip", "link", "set", "lo", "up"],
-        vec!["ip", "addr", "add", &format!("{KERNEL_IP}/24"), "dev", TAP],
         vec!["ip", "-6", "addr", "add", "fd99::1/64", "dev", TAP, "nodad"],
         vec!["ip", "link", "set", TAP, "up"],
     ] {
@@ -128,17 +178,7 @@ fn direct_stack_on_tap_serves_the_kernel_side() {
         ),
     )
     .unwrap();
-    let log = std::fs::File::create(dir.path().join("appliance.log")).unwrap();
-    let child = Command::new("ip")
-        .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_appliance"), "run", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start appliance");
-    // `ip netns exec` execs the program, so this PID is the appliance's.
-    let mut appliance = Appliance(child);
+    let mut appliance = start_appliance(&ns, &config, &dir.path().join("appliance.log"));
     let log_text = || std::fs::read_to_string(dir.path().join("appliance.log")).unwrap_or_default();
 
     // ping: ARP, then ICMP echo answered by smoltcp.
@@ -176,20 +216,7 @@ fn direct_stack_on_tap_serves_the_kernel_side() {
         let data = pattern(10 * 1024 * 1024);
         let big = tcp_echo(echo, data.clone()) == data;
 
-        let udp = UdpSocket::bind("0.0.0.0:0").unwrap();
-        udp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-        let mut udp_ok = 0;
-        for i in 0..20u32 {
-            let msg = format!("datagram {i}");
-            udp.send_to(msg.as_bytes(), echo).unwrap();
-            let mut buf = [0u8; 64];
-            if let Ok((n, from)) = udp.recv_from(&mut buf)
-                && &buf[..n] == msg.as_bytes()
-                && from == echo
-            {
-                udp_ok += 1;
-            }
-        }
+        let udp_ok = udp_echo(echo, "", 20);
 
         let mut sink = TcpStream::connect_timeout(&discard, Duration::from_secs(5)).unwrap();
         let chunk = pattern(1 << 20);
@@ -304,4 +331,67 @@ fn direct_stack_leases_its_address_over_dhcp() {
     let back = ns.on_thread(move || tcp_echo(echo, b"leased and serving".to_vec()));
     assert_eq!(back, b"leased and serving");
     assert!(appliance.stop().success(), "{}", log_text());
+}
+
+/// Two direct-stack instances on two queues of one multi-queue TAP (same MAC
+/// and address): the kernel spreads connections over the queues by flow
+/// hash, and every one must be answered, so each instance must learn the
+/// kernel side's MAC whichever queue the ARP frames land on.
+#[test]
+fn two_instances_on_a_multi_queue_tap_answer_every_connection() {
+    if let Some(reason) = skip_reason() {
+        eprintln!("SKIPPED two_instances_on_a_multi_queue_tap_answer_every_connection: {reason}");
+        return;
+    }
+    const MQ_TAP: &str = "aptapmq0";
+    let ns = Netns::create(&format!("apl-tapmq-{}", std::process::id()));
+    add_tap(&ns, MQ_TAP, &["multi_queue"]);
+    let out = ns.exec(&["ip", "link", "set", MQ_TAP, "up"]);
+    assert!(out.status.success(), "link up: {}", String::from_utf8_lossy(&out.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tap.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[net]\nstack = \"tap:{MQ_TAP}\"\naddr = \"{STACK_IP}/24\"\ninstances = 2\n\n\
+             [[service]]\nkind = \"echo\"\nport = 7\n"
+        ),
+    )
+    .unwrap();
+    let mut appliance = start_appliance(&ns, &config, &dir.path().join("appliance.log"));
+    let log_text = || std::fs::read_to_string(dir.path().join("appliance.log")).unwrap_or_default();
+
+    // Both queues attached: the kernel shows two transmit queues.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let queues = || {
+        let out = ns.exec(&["ls", &format!("/sys/class/net/{MQ_TAP}/queues")]);
+        String::from_utf8_lossy(&out.stdout).split_whitespace().filter(|q| q.starts_with("tx-")).count()
+    };
+    while queues() < 2 {
+        assert!(Instant::now() < deadline, "the appliance never attached 2 queues\n{}", log_text());
+        thread::sleep(Duration::from_millis(100));
+    }
+
+    let echo: SocketAddr = format!("{STACK_IP}:7").parse().unwrap();
+    let (tcp_ok, udp_ok) = ns.on_thread(move || {
+        // 8 connections at once, each from its own port: several flows per queue.
+        let clients: Vec<_> = (0..8u8)
+            .map(|i| {
+                thread::spawn(move || {
+                    let data = pattern(64 * 1024 + usize::from(i));
+                    tcp_echo(echo, data.clone()) == data
+                })
+            })
+            .collect();
+        let tcp_ok = clients.into_iter().filter_map(|c| c.join().ok()).filter(|&ok| ok).count();
+        // UDP from 8 sockets (8 flows), 5 datagrams each.
+        let udp_ok: usize = (0..8).map(|s| udp_echo(echo, &format!("socket {s} "), 5)).sum();
+        (tcp_ok, udp_ok)
+    });
+    let status = appliance.stop();
+    let log = log_text();
+    assert_eq!(tcp_ok, 8, "TCP echo answered on {tcp_ok}/8 connections\n{log}");
+    assert!(udp_ok >= 38, "UDP echo: {udp_ok}/40 round trips\n{log}");
+    assert!(status.success(), "appliance exit {status:?}\n{log}");
+    assert!(log.contains("instances=2"), "no multi-queue start in the log:\n{log}");
 }
