@@ -3,7 +3,7 @@
 # the Linux kernel's stack vs the appliance on host sockets vs the
 # appliance's own userspace stack (smoltcp, "direct") on a TAP device.
 #
-#   bash benches/compare.sh [--quick]        (as root; writes benches/RESULTS.md)
+#   bash benches/compare.sh [--quick]   (as root; writes the "## Network" section of benches/RESULTS.md)
 #
 #   default   3 rounds of 5 s runs, medians reported (about 6 min; at most 10)
 #   --quick   1 round of 2 s runs (about 1 min; at most 3)
@@ -24,9 +24,9 @@
 # IFF_VNET_HDR gets no offloads; and, as a reference, with RPS off (below).
 # MTU 1500 everywhere. Tests per variant: TCP
 # bulk with 1 and 4 streams, UDP -b 0 with 64- and 1400-byte datagrams. The
-# server's CPU (utime+stime from /proc/PID/stat) is sampled in the steady part
+# server's CPU (/proc/PID/task/*/schedstat) is sampled in the steady part
 # of every run, with per-core busy time from /proc/stat. The direct-stack
-# appliance is also measured idle (5 s) for CPU, wakeups and VmRSS.
+# appliance is also measured idle (5 s; 3 s with --quick) for CPU, wakeups and VmRSS.
 #
 # Every iperf3 run is bounded (-t DUR under `timeout`); processes are stopped
 # by PID; namespaces, TAP and veth go away on exit, also on Ctrl-C or failure.
@@ -41,105 +41,39 @@
 set -uo pipefail
 
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
-QUICK=0
-case "${1:-}" in
-    "") ;;
-    --quick) QUICK=1 ;;
-    -h | --help) usage; exit 0 ;;
-    *) echo "compare.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
-esac
-if [ "$QUICK" = 1 ]; then DUR=2; ROUNDS=${ROUNDS:-1}; BUDGET=170; else DUR=5; ROUNDS=${ROUNDS:-3}; BUDGET=570; fi
-case "$ROUNDS" in [1-9] | [1-9][0-9]) ;; *) echo "compare.sh: ROUNDS must be a number from 1 to 99" >&2; exit 2 ;; esac
-IDLE_SECS=5
-
+NAME=compare.sh
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=benches/lib.sh
+. "$ROOT/benches/lib.sh"
+parse_mode "$@"
+# iperf3 runs are shorter than lib.sh's default: 4 tests x 5 variants per round
+if [ "$QUICK" = 1 ]; then DUR=${BENCH_DUR:-2}; BUDGET=170; IDLE_SECS=3; else DUR=${BENCH_DUR:-5}; BUDGET=570; IDLE_SECS=5; fi
+
 OUT="$ROOT/benches/RESULTS.md"
 NSC=apl-bench-cli; NSS=apl-bench-srv
 VC=apl-bench-c; VS=apl-bench-s; TAP=apl-bench-tap
 IP_C=10.98.1.1; IP_S=10.98.1.2; IP_TAPK=10.98.2.1; IP_APL=10.98.2.2
-PORT=5201; MTU=1500
+PORT=5201
 SRV_CPU=0; CLI_CPU=1
 SRV_MASK=$(printf '%x' $((1 << SRV_CPU))); CLI_MASK=$(printf '%x' $((1 << CLI_CPU)))
 RPS="${RPS:-1}"
+require_root "$@"
 
-if [ "$(id -u)" != 0 ]; then
-    echo "compare.sh: needs root (network namespaces, a TAP device, apt-get); run: sudo bash benches/compare.sh${1:+ $1}" >&2
-    exit 1
-fi
-if [ "$(nproc)" -lt 2 ]; then
-    echo "compare.sh: needs at least 2 CPUs (server on CPU $SRV_CPU, client on CPU $CLI_CPU); this machine has $(nproc)" >&2
-    exit 1
-fi
-
-# ---- peers -------------------------------------------------------------------
 need=()
 command -v iperf3 >/dev/null || need+=(iperf3)
-{ command -v ip >/dev/null && command -v ss >/dev/null; } || need+=(iproute2)
+command -v ss >/dev/null || need+=(iproute2)
 command -v ethtool >/dev/null || need+=(ethtool)
 command -v ps >/dev/null || need+=(procps)
-command -v taskset >/dev/null || need+=(util-linux)
-command -v python3 >/dev/null || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "== installing ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # Debian's iperf3 asks whether to start a system-wide daemon: no.
-    echo "iperf3 iperf3/start_daemon boolean false" | debconf-set-selections 2>/dev/null || true
-    if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${need[@]}"; }; then
-        echo "compare.sh: apt-get install ${need[*]} failed" >&2
-        exit 1
-    fi
-fi
-
-# ---- the appliance -------------------------------------------------------------
-if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then PATH="$HOME/.cargo/bin:$PATH"; fi
-command -v cargo >/dev/null || { echo "compare.sh: cargo not found (install Rust, https://rustup.rs)" >&2; exit 1; }
-echo "== cargo build --release -p appliance (a no-op when up to date)"
-if ! (cd "$ROOT" && cargo build --release -p appliance); then
-    echo "compare.sh: cargo build --release -p appliance failed" >&2
-    exit 1
-fi
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/appliance"
-[ -x "$BIN" ] || { echo "compare.sh: $BIN missing after the build" >&2; exit 1; }
+# Debian's iperf3 asks whether to start a system-wide daemon: no.
+[ ${#need[@]} -eq 0 ] || echo "iperf3 iperf3/start_daemon boolean false" | debconf-set-selections 2>/dev/null || true
+install_missing "${need[@]}"
+build_appliance
 # the interpreter itself, not a wrapper such as a pyenv shim (slow to start on a busy core)
-PY="$(python3 -c 'import sys; print(sys.executable)')" || { echo "compare.sh: python3 does not run" >&2; exit 1; }
+PY="$(python3 -c 'import sys; print(sys.executable)')" || die "python3 does not run"
 SECONDS=0 # the time budget starts here
-
-# ---- work dir, cleanup -----------------------------------------------------------
-W="$(mktemp -d /tmp/apl-bench.XXXXXX)"
-SRV_PID=""; SMP_PID=""; FAILED=0
-
-stop_pid() { # PID: SIGTERM, up to 5 s, then SIGKILL; reaps it
-    local p="$1" i
-    [ -n "$p" ] || return 0
-    kill "$p" 2>/dev/null || true
-    for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-}
-cleanup() {
-    stop_pid "$SMP_PID"; SMP_PID=""
-    stop_pid "$SRV_PID"; SRV_PID=""
-    ip netns exec "$NSC" ip tuntap del dev "$TAP" mode tap 2>/dev/null || true
-    ip netns del "$NSC" 2>/dev/null || true
-    ip netns del "$NSS" 2>/dev/null || true
-    if [ "${KEEP_LOGS:-0}" = 1 ] || [ "$FAILED" = 1 ]; then
-        echo "== logs kept in $W"
-    else
-        rm -rf "$W"
-    fi
-}
-trap cleanup EXIT
-trap 'echo "compare.sh: interrupted" >&2; exit 130' INT TERM
-
-inC() { ip netns exec "$NSC" "$@"; } # foreground only (see start_server)
-inS() { ip netns exec "$NSS" "$@"; }
-RECORD=1
-cmd() { [ "$RECORD" = 0 ] || echo "$*" >>"$W/commands.txt"; } # record a command for RESULTS.md
-run() { cmd "$*"; "$@"; }                  # record and run (foreground)
-set_rps() { # NETNS IFNAME HEXMASK: the cores that run IFNAME's receive path (0: no steering)
-    cmd "ip netns exec $1 sh -c 'echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus'"
-    ip netns exec "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus"
-}
+SMP_PID=""
+make_workdir apl-bench
+trap 'stop_pid "$SMP_PID"; SMP_PID=""; cleanup' EXIT
 
 # ---- helpers in Python: CPU sampler, iperf3 JSON parser, report writer ------------
 cat >"$W/sample.py" <<'PY'
@@ -151,20 +85,24 @@ cat >"$W/sample.py" <<'PY'
 #   exits, give or take the result exchange; it may start late, e.g. after a
 #   retransmitted SYN, so the window is not counted from the launch).
 #   Exits with the client's exit status.
-# JSON: the process's CPU % (utime+stime; 100 = one core), each core's busy %
+# JSON: the process's CPU % (all its threads' /proc/PID/task/*/schedstat run
+# time, exact ns, user + kernel, as lib.sh's tree_ns; 100 = one core), each core's busy %
 # (/proc/stat), the process's context switches/s, VmRSS, the client's wall time.
-import json, os, signal, subprocess, sys, time
+import glob, json, os, signal, subprocess, sys, time
 pid, span = int(sys.argv[1]), float(sys.argv[2])
-hz = os.sysconf("SC_CLK_TCK")
 def proc():
-    s = open(f"/proc/{pid}/stat").read()
-    f = s[s.rindex(")") + 2:].split()          # f[0] = field 3 (state)
+    ns = 0
+    for t in glob.glob(f"/proc/{pid}/task/*/schedstat"):
+        try:
+            ns += int(open(t).read().split()[0])
+        except (OSError, IndexError, ValueError):
+            pass  # a thread that just ended
     st = {}
     for line in open(f"/proc/{pid}/status"):
         k, _, v = line.partition(":")
         st[k] = v.split()
     ctx = int(st["voluntary_ctxt_switches"][0]) + int(st["nonvoluntary_ctxt_switches"][0])
-    return int(f[11]) + int(f[12]), ctx, int(st.get("VmRSS", ["0"])[0])
+    return ns, ctx, int(st.get("VmRSS", ["0"])[0])
 def cores():
     out = {}
     for line in open("/proc/stat"):
@@ -222,7 +160,7 @@ if gone is not None:
     sys.exit(rc)
 dt = b[0] - a[0]
 (p0, c0, _), (p1, c1, rss) = a[1], b[1]
-res.update({"window_s": round(dt, 2), "proc_cpu": 100.0 * (p1 - p0) / hz / dt,
+res.update({"window_s": round(dt, 2), "proc_cpu": 100.0 * (p1 - p0) / 1e9 / dt,
             "ctx_per_s": (c1 - c0) / dt, "rss_kb": rss})
 for n in a[2]:
     db, dtot = b[2][n][0] - a[2][n][0], b[2][n][1] - a[2][n][1]
@@ -316,9 +254,12 @@ else:
 PY
 
 cat >"$W/report.py" <<'PY'
-# report.py WORKDIR OUT: writes RESULTS.md from the collected pieces.
+# report.py WORKDIR: the "## Network" section of RESULTS.md, from the collected
+# pieces, on standard output; the headline figures to benches/summary.py.
 import json, os, sys
-w, out = sys.argv[1], sys.argv[2]
+w = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+import summary
 meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)
 rows = [json.loads(l) for l in open(f"{w}/results.jsonl") if l.strip()]
 def read(name):
@@ -377,20 +318,20 @@ def esc(s):
     return s.replace("|", "\\|").replace("\n", " ")
 L = []
 p = L.append
-p("# Network benchmark: Linux kernel stack vs the appliance's socket and direct stacks")
+p("## Network: Linux kernel stack vs the appliance's socket and direct stacks (iperf3)")
 p("")
 p(f"Written by `{meta['invocation']}` on {meta['date']} (UTC), "
   f"{meta['dur']} s per iperf3 run{' (quick mode)' if meta['quick'] == '1' else ''}; "
   f"the script took {meta['elapsed']} s after the build.")
 p("")
-p("## Machine")
+p("### Machine")
 p("")
 p(f"- CPU: {meta['cpu']}, {meta['cores']} cores (`nproc`); kernel `{meta['kernel']}`")
 p(f"- load average before the runs: {meta['loadavg']}")
 p(f"- {meta['iperf3']}; appliance built from `{meta['git']}`")
 p(f"- server pinned to CPU {meta['srv_cpu']}, client (`iperf3 -c`) to CPU {meta['cli_cpu']} (`taskset -c`)")
 p("")
-p("## Topology")
+p("### Topology")
 p("")
 p("```")
 p("netns apl-bench-cli                                netns apl-bench-srv")
@@ -420,7 +361,7 @@ p("")
 if "warn" in meta:
     p(f"**Warning**: {meta['warn']}.")
     p("")
-p("## Results")
+p("### Results")
 p("")
 p("How to read these tables:")
 p("")
@@ -435,7 +376,7 @@ if meta.get("rps") == "1":
       f"{meta['srv_cpu']} and the client side's on CPU {meta['cli_cpu']} (veth delivers a frame in the "
       "sender's context, so without it the server's IP/TCP/UDP receive work would run on the client's "
       "core, giving the kernel variants a second core). The *reference* row is the kernel with RPS off.")
-p("- *server CPU %*: the server process's utime+stime (/proc/PID/stat) over the steady part of the run "
+p("- *server CPU %*: the server process's CPU time (/proc/PID/task/*/schedstat) over the steady part of the run "
   f"({meta['win_desc']}); 100 = one core. Kernel softirq work can be charged to whatever process it "
   "interrupts (tick-based accounting without `CONFIG_IRQ_TIME_ACCOUNTING`), so *CPU0 / CPU1 busy %* (all work on each core, /proc/stat, same window) is the fairer "
   "measure of what the server side cost.")
@@ -451,7 +392,7 @@ p("")
 tests_tcp = [("tcp1", "TCP bulk, 1 stream: Gbit/s at the receiver"),
              ("tcp4", "TCP bulk, 4 streams (`-P 4`): Gbit/s at the receiver")]
 for t, title in tests_tcp:
-    p(f"### {title}")
+    p(f"#### {title}")
     p("")
     p("| variant | Gbit/s | client retransmits | server CPU % | CPU0 / CPU1 busy % | ÷ Linux | ÷ Linux offloads off | ÷ socket stack |")
     p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -466,7 +407,7 @@ for t, title in tests_tcp:
     p("")
 for t, title in [("udp64", "UDP, 64-byte datagrams (`-u -b 0 -l 64`): packets/s"),
                  ("udp1400", "UDP, 1400-byte datagrams (`-u -b 0 -l 1400`): packets/s")]:
-    p(f"### {title}")
+    p(f"#### {title}")
     p("")
     p("| variant | sent pkt/s | received pkt/s | loss % | server interface pkt/s | drops: interface / stack | server CPU % "
       "| CPU0 / CPU1 busy % | received ÷ Linux | ÷ Linux offloads off | ÷ socket stack |")
@@ -492,7 +433,7 @@ p("*sent* and *loss* are iperf3's (the receiver counts lost datagrams from their
   "service received (≈, a few frames are TCP control traffic): datagrams smoltcp dropped because the UDP "
   "socket's buffer was full, which the appliance's own counters do not count.")
 p("")
-p("### Idle and memory")
+p("#### Idle and memory")
 p("")
 try:
     idle = json.loads(read("idle.json"))
@@ -503,7 +444,7 @@ p("| --- | --- |")
 if "error" in idle:
     p(f"| direct stack idle ({meta['idle_secs']} s) | failed: {esc(idle['error'])} |")
 else:
-    p(f"| direct stack (TAP) idle, {idle['window_s']} s: CPU % (utime+stime) | {idle['proc_cpu']:.2f} |")
+    p(f"| direct stack (TAP) idle, {idle['window_s']} s: CPU % (schedstat) | {idle['proc_cpu']:.2f} |")
     p(f"| direct stack (TAP) idle: context switches/s (wakeups) | {idle['ctx_per_s']:.1f} |")
     p(f"| direct stack (TAP) idle: VmRSS | {idle['rss_kb'] / 1024:.1f} MiB ({idle['rss_kb']} kB) |")
 hwm = {}
@@ -515,7 +456,7 @@ for v, name in V:
     val = f"{hwm[v] / 1024:.1f} MiB" if v in hwm else "failed: not measured"
     p(f"| {name}: peak RSS (VmHWM) after its runs | {val} |")
 p("")
-p("## Commands")
+p("### Commands")
 p("")
 p("Exactly as run (`$BIN` = the release binary, " + f"`{meta['bin']}`)"
   + ("" if meta["rounds"] == "1" else "; round 2 repeats the variant runs:" if meta["rounds"] == "2"
@@ -525,45 +466,42 @@ p("```sh")
 p(read("commands.txt").replace(meta["bin"], "$BIN"))
 p("```")
 p("")
-p("## Direct stack: the appliance's counters at shutdown (each round's four runs together)")
+p("### Direct stack: the appliance's counters at shutdown (each round's four runs together)")
 p("")
 p("```")
 p(read("direct-counters.txt"))
 p("```")
-# benches/compare_dns.sh owns the "## DNS" section at the end: keep it.
-try:
-    prev = open(out).read()
-except OSError:
-    prev = ""
-dns = prev.find("\n## DNS")
-keep = "\n" + prev[dns + 1:] if dns >= 0 else ""
-open(out, "w").write("\n".join(L) + "\n" + keep)
+# headline figures: direct stack ÷ Linux (offloads on), goals of issue 7 "at
+# equal or lower server CPU": met when the ratio reaches the goal both as is
+# and per CPU0 busy % (all work on the server's core), so a saturated core on
+# both sides compares the work done per unit of it
+def headline(t, key, unit, goal):
+    d, k = get("direct", t), get("kernel", t)
+    ours = None if "fail" in d else d[key]
+    theirs = None if "fail" in k else k[key]
+    met = None
+    if ours is not None and theirs:
+        cd, ck = d.get("cpu", {}).get("cpu0"), k.get("cpu", {}).get("cpu0")
+        met = ours / theirs >= goal and bool(cd) and bool(ck) and ours / cd >= goal * theirs / ck
+    summary.add(f"network: {unit}, direct stack (TAP)", ours, "Linux kernel (veth)", theirs,
+                f"≥ {goal}×, also per CPU0 busy %", met)
+headline("tcp1", "gbps", "TCP bulk 1 stream Gbit/s", 1.0)
+headline("tcp4", "gbps", "TCP bulk 4 streams Gbit/s", 1.0)
+headline("udp64", "recv_pps", "UDP 64 B packets/s", 1.5)
+headline("udp1400", "recv_pps", "UDP 1400 B packets/s", 1.5)
+ok = "error" not in idle
+summary.add("network: idle direct stack, CPU %", idle["proc_cpu"] if ok else None, None, None, "~0 (< 1 %)",
+            idle["proc_cpu"] < 1.0 if ok else None)
+summary.add("network: idle direct stack, VmRSS MiB", idle["rss_kb"] / 1024 if ok else None, None, None, "≤ 8 MiB",
+            idle["rss_kb"] <= 8 * 1024 if ok else None)
+sys.stdout.write("\n".join(L) + "\n")
 PY
 
 # ---- topology ---------------------------------------------------------------------
-for n in "$NSC" "$NSS"; do ip netns del "$n" 2>/dev/null && echo "removed stale netns $n"; done
-setup_ok=1
-run ip netns add "$NSC" && run ip netns add "$NSS" || setup_ok=0
-run ip link add "$VC" netns "$NSC" type veth peer name "$VS" netns "$NSS" || setup_ok=0
-for ns in "$NSC" "$NSS"; do
-    run ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    run ip netns exec "$ns" ip link set lo up
-done
-run ip netns exec "$NSC" ip link set "$VC" mtu "$MTU" up && run ip netns exec "$NSS" ip link set "$VS" mtu "$MTU" up || setup_ok=0
-run ip netns exec "$NSC" ip addr add "$IP_C/24" dev "$VC" && run ip netns exec "$NSS" ip addr add "$IP_S/24" dev "$VS" || setup_ok=0
-run ip netns exec "$NSC" ip tuntap add dev "$TAP" mode tap || setup_ok=0
-run ip netns exec "$NSC" ip link set "$TAP" mtu "$MTU" up && run ip netns exec "$NSC" ip addr add "$IP_TAPK/24" dev "$TAP" || setup_ok=0
-# RPS: the receive path of each side runs on that side's core. veth delivers a
-# frame with netif_rx in the sender's context, so without this the server's
-# whole kernel receive path (IP, TCP/UDP) would run on the client's core.
-# (The TAP's rx is the client side: frames the appliance writes.)
-if [ "$RPS" = 1 ]; then
-    set_rps "$NSS" "$VS" $SRV_MASK || setup_ok=0
-    set_rps "$NSC" "$VC" $CLI_MASK || setup_ok=0
-    set_rps "$NSC" "$TAP" $CLI_MASK || setup_ok=0
-fi
-[ "$setup_ok" = 1 ] || { echo "compare.sh: creating namespaces/veth/TAP failed (see above)" >&2; FAILED=1; exit 1; }
-inC ping -c 2 -i 0.2 -W 1 "$IP_S" >/dev/null || { echo "compare.sh: ping over the veth failed" >&2; FAILED=1; exit 1; }
+make_topology
+# RPS=0: the reference without receive packet steering everywhere
+if [ "$RPS" != 1 ]; then set_rps "$NSS" "$VS" 0 && set_rps "$NSC" "$VC" 0 && set_rps "$NSC" "$TAP" 0 || die "RPS off failed"; fi
+inC ping -c 2 -i 0.2 -W 1 "$IP_S" >/dev/null || die "ping over the veth failed"
 
 OFFL='^(rx-checksumming|tx-checksumming|scatter-gather|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload|large-receive-offload|tx-udp-segmentation):'
 inC ethtool -k "$VC" | grep -E "$OFFL" >"$W/offloads-veth.txt"
@@ -710,7 +648,7 @@ run_variant() { # VARIANT TITLE
         # the idle appliance first: CPU, wakeups, memory with no traffic
         if start_server direct; then
             sleep 1
-            cmd "# idle: sample /proc/\$PID/stat and /proc/\$PID/status over $IDLE_SECS s, no traffic"
+            cmd "# idle: sample /proc/\$PID/task/*/schedstat and /proc/\$PID/status over $IDLE_SECS s, no traffic"
             "$PY" "$W/sample.py" "$SRV_PID" "$IDLE_SECS" >"$W/idle.json" 2>&1
             echo "   idle: $(cat "$W/idle.json")"
         else
@@ -764,7 +702,7 @@ for ROUND in $(seq "$ROUNDS"); do
 done
 
 echo "elapsed=$SECONDS" >>"$W/meta.txt"
-if "$PY" "$W/report.py" "$W" "$OUT"; then
+if "$PY" "$W/report.py" "$W" "$ROOT/benches" | "$PY" "$ROOT/benches/section.py" "$OUT" "## Network"; then
     echo "== wrote $OUT (${SECONDS} s)"
 else
     echo "compare.sh: writing $OUT failed" >&2

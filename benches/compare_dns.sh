@@ -353,9 +353,11 @@ cmd "# memory: the same servers on big.test.zone ($BIG_RECORDS records), VmRSS/V
 echo "elapsed=$SECONDS" >>"$W/meta.txt"
 
 # ---- report -----------------------------------------------------------------------------
-python3 - "$W" <<'PY' | python3 "$ROOT/benches/section.py" "$OUT" "## DNS" || die "writing $OUT failed"
+python3 - "$W" "$ROOT/benches" <<'PY' | python3 "$ROOT/benches/section.py" "$OUT" "## DNS" || die "writing $OUT failed"
 import sys
 w = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+import summary
 meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)
 rows = [l.split() for l in open(f"{w}/results.txt") if l.strip()]
 def med(xs):
@@ -430,6 +432,18 @@ p("Against the goals of the DNS issue (UDP, queries per server CPU-second): sock
   f"**{per('socket', 'nsd')}** (goal ≥ 1.5); direct stack ÷ socket stack = **{per('direct', 'socket')}** (goal > 1); "
   + (f"RSS with 100,000 records = **{int(mem['socket'][2]) / 1024:.1f} MB** (goal ≤ 64 MB; peak while loading "
      f"{int(mem['socket'][3]) / 1024:.1f} MB)." if "socket" in mem and mem["socket"][1] == "1" else "RSS not measured."))
+def pc(v):
+    return udp[v]["per_cpu"] if udp.get(v) and udp[v]["per_cpu"] else None
+def ge(a, b, goal):
+    return a / b >= goal if a is not None and b else None
+summary.add("DNS UDP queries per server CPU-second, socket stack", pc("socket"), "NSD", pc("nsd"), "≥ 1.5×",
+            ge(pc("socket"), pc("nsd"), 1.5))
+summary.add("DNS UDP queries per server CPU-second, direct stack", pc("direct"), "appliance, socket stack",
+            pc("socket"), "> 1×", None if pc("direct") is None or not pc("socket") else pc("direct") > pc("socket"))
+loaded = "socket" in mem and mem["socket"][1] == "1"
+summary.add("DNS VmRSS MB with 100,000 records, socket stack", int(mem["socket"][2]) / 1024 if loaded else None,
+            "NSD", int(mem["nsd"][2]) / 1024 if "nsd" in mem and mem["nsd"][1] == "1" else None, "≤ 64 MB",
+            int(mem["socket"][2]) / 1024 <= 64 if loaded else None)
 p("")
 p("### Memory with a 100,000-record zone")
 p("")

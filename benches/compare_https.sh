@@ -216,9 +216,11 @@ done
 echo "elapsed=$SECONDS" >>"$W/meta.txt"
 
 # ---- report -----------------------------------------------------------------------------
-python3 - "$W" <<'PY' | python3 "$ROOT/benches/section.py" "$OUT" "## HTTPS" || die "writing $OUT failed"
+python3 - "$W" "$ROOT/benches" <<'PY' | python3 "$ROOT/benches/section.py" "$OUT" "## HTTPS" || die "writing $OUT failed"
 import sys
 w = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+import summary
 meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)
 rows = [l.split() for l in open(f"{w}/results.txt") if l.strip()]
 def med(xs):
@@ -277,6 +279,14 @@ p(f"Against the goals of the TLS issue (socket stack ÷ nginx, ≥ 1.0 on both):
   f"full handshakes/s **{ratio('socket', 'full')}**; direct stack: **{ratio('direct', 'req')}** and **{ratio('direct', 'full')}**. "
   "Where every server's CPU is well below 100 % the load generator's one core is the limit (a TLS client's handshake costs "
   "about what the server's does), so the rates tie and the per-CPU-second ratio is the measure of capacity.")
+for metric, what in (("req", "keep-alive requests/s"), ("full", "full TLS 1.3 handshakes/s")):
+    b = agg("nginx", metric)
+    for v, goal in (("socket", 1.0), ("direct", None)):
+        a = agg(v, metric)
+        ours, theirs = a["rate"] if a else None, b["rate"] if b else None
+        met = ours / theirs >= goal if goal and ours is not None and theirs else None
+        summary.add(f"HTTPS {what}, {NAMES[v].removeprefix('appliance, ')}", ours, "nginx", theirs,
+                    f"≥ {goal}×" if goal else "reported", met)
 p("")
 p("### Commands")
 p("")

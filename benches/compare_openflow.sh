@@ -25,7 +25,7 @@ case "${1:-}" in
     -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare_openflow.sh: unknown argument '$1'" >&2; exit 2 ;;
 esac
-if [ "$QUICK" = 1 ]; then DUR=3; ROUNDS=${ROUNDS:-1}; else DUR=10; ROUNDS=${ROUNDS:-3}; fi
+if [ "$QUICK" = 1 ]; then DUR=${BENCH_DUR:-3}; ROUNDS=${ROUNDS:-1}; else DUR=${BENCH_DUR:-10}; ROUNDS=${ROUNDS:-3}; fi
 SWITCHES=${SWITCHES:-16}; HOSTS=${HOSTS:-1000}; WINDOW=${WINDOW:-1000}
 PORT=${PORT:-16653}
 SRV_CPU=0; CLI_CPU=1
@@ -151,16 +151,8 @@ SECTION="$W/section.md"
 } >"$SECTION"
 cat "$SECTION"
 
-# Replace (or append) the OpenFlow section of RESULTS.md.
-if [ -f "$OUT" ]; then
-    awk -v sec="$SECTION" '
-        /^## OpenFlow/ { skip = 1; while ((getline l < sec) > 0) print l; next }
-        /^## / && skip { skip = 0 }
-        !skip { print }
-    ' "$OUT" >"$W/results.new"
-    grep -q '^## OpenFlow' "$OUT" || { echo >>"$W/results.new"; cat "$SECTION" >>"$W/results.new"; }
-    cp "$W/results.new" "$OUT"
-else
-    cp "$SECTION" "$OUT"
-fi
+python3 "$ROOT/benches/section.py" "$OUT" "## OpenFlow" <"$SECTION" || exit 1
+T=${RES[ours.throughput]}; TO=${RES[osken.throughput]}
+python3 "$ROOT/benches/summary.py" add "OpenFlow flow setups/s (throughput mode), learning switch" "$T" os-ken "$TO" \
+    "≥ 1 M/s and ≥ 50×" "$(awk -v a="$T" -v b="$TO" 'BEGIN { print (a >= 1e6 && b > 0 && a / b >= 50) ? "yes" : "no" }')"
 echo "wrote the OpenFlow section of $OUT"

@@ -108,9 +108,11 @@ for rnd in $(seq "$ROUNDS"); do
 done
 echo "elapsed=$SECONDS" >>"$W/meta.txt"
 
-python3 - "$W" <<'PY' | python3 "$ROOT/benches/section.py" "$OUT" "## TCP request/response" || die "writing $OUT failed"
+python3 - "$W" "$ROOT/benches" <<'PY' | python3 "$ROOT/benches/section.py" "$OUT" "## TCP request/response" || die "writing $OUT failed"
 import sys
 w = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+import summary
 meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)
 rows = [l.split() for l in open(f"{w}/results.txt") if l.strip()]
 def med(xs):
@@ -148,6 +150,10 @@ for v, name in NAMES.items():
     r1 = f"{a['rate'] / base['rate']:.2f}" if base and base["rate"] else "—"
     r2 = f"{a['per'] / base['per']:.2f}" if base and base["per"] else "—"
     p(f"| {name} | {a['rate']:,.0f}{rng} | {a['cpu']:.0f} | {a['per']:,.0f} | {a['p50']:.0f} | {a['p99']:.0f} | {r1} | {r2} |")
+d = agg("direct")
+summary.add("TCP request/response transactions/s, direct stack (TAP)", d["rate"] if d else None,
+            "Linux kernel (veth)", base["rate"] if base else None, "≥ 1.0×, also per server CPU-second",
+            d["rate"] >= base["rate"] and d["per"] >= base["per"] if d and base else None)
 p("")
 p("### Commands")
 p("")

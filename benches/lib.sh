@@ -14,7 +14,8 @@ SRV_PID=""; FAILED=0
 die() { echo "$NAME: $*" >&2; FAILED=1; exit 1; }
 
 # parse_mode ARGS...: no argument is the full run (3 rounds of 10 s),
-# --quick one round of 3 s; ROUNDS=N in the environment overrides the rounds.
+# --quick one round of 3 s; ROUNDS=N in the environment overrides the rounds,
+# BENCH_DUR=S the runs' seconds (benches/all.sh sets it, to fit its budget).
 # Sets QUICK, DUR, ROUNDS; -h prints the script's header comment (usage).
 parse_mode() {
     QUICK=0
@@ -24,8 +25,9 @@ parse_mode() {
         -h | --help) usage; exit 0 ;;
         *) echo "$NAME: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
-    if [ "$QUICK" = 1 ]; then DUR=3; ROUNDS=${ROUNDS:-1}; else DUR=10; ROUNDS=${ROUNDS:-3}; fi
+    if [ "$QUICK" = 1 ]; then DUR=${BENCH_DUR:-3}; ROUNDS=${ROUNDS:-1}; else DUR=${BENCH_DUR:-10}; ROUNDS=${ROUNDS:-3}; fi
     case "$ROUNDS" in [1-9]) ;; *) echo "$NAME: ROUNDS must be 1 to 9" >&2; exit 2 ;; esac
+    case "$DUR" in [1-9] | [1-9][0-9]) ;; *) echo "$NAME: BENCH_DUR must be 1 to 99" >&2; exit 2 ;; esac
 }
 
 # require_root ARGS...: root (netns, TAP, apt-get) and two CPUs, or exit.
@@ -90,7 +92,8 @@ cleanup() {
 
 inC() { ip netns exec "$NSC" "$@"; }
 inS() { ip netns exec "$NSS" "$@"; }
-cmd() { echo "$*" >>"$W/commands.txt"; }   # record a command for RESULTS.md
+# record a command for RESULTS.md (RECORD=0: not, e.g. in a repeated round)
+cmd() { [ "${RECORD:-1}" = 0 ] || echo "$*" >>"$W/commands.txt"; }
 run() { cmd "$*"; "$@"; }
 
 # make_topology: client netns with a veth to the server netns and a TAP
@@ -110,12 +113,15 @@ make_topology() {
     run inC ip addr add "$IP_C/24" dev "$VC" && run inS ip addr add "$IP_S/24" dev "$VS" || ok=0
     run inC ip tuntap add dev "$TAP" mode tap || ok=0
     run inC ip link set "$TAP" up && run inC ip addr add "$IP_TAPK/24" dev "$TAP" || ok=0
-    for spec in "$NSS $VS $srv_mask" "$NSC $VC $cli_mask" "$NSC $TAP $cli_mask"; do
-        set -- $spec
-        cmd "ip netns exec $1 sh -c 'echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus'"
-        ip netns exec "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus" || ok=0
-    done
+    set_rps "$NSS" "$VS" "$srv_mask" && set_rps "$NSC" "$VC" "$cli_mask" && set_rps "$NSC" "$TAP" "$cli_mask" || ok=0
     [ "$ok" = 1 ] || die "creating namespaces/veth/TAP failed"
+}
+# set_rps NETNS IFNAME HEXMASK: the cores that run IFNAME's kernel receive
+# path (0: no steering). veth delivers a frame in the sender's context, so
+# without this the server's receive path would run on the client's core.
+set_rps() {
+    cmd "ip netns exec $1 sh -c 'echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus'"
+    ip netns exec "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus"
 }
 
 # tree_ns PID: nanoseconds on a CPU (/proc/PID/task/TID/schedstat, exact,
