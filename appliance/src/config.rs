@@ -1222,6 +1222,27 @@ impl Config {
                 }
             }
         };
+        let instances = match &stack {
+            #[cfg(feature = "std")]
+            StackChoice::Socket(c) => c.instances,
+            StackChoice::Tap { instances, .. } => *instances,
+            StackChoice::Virtio { .. } => 1,
+        };
+        if instances > 1
+            && let Some((i, svc)) = self
+                .services
+                .iter()
+                .enumerate()
+                .find(|(_, s)| matches!(s.get_ref(), ServiceConfig::Iperf3 { .. }))
+        {
+            return Err(err(
+                Some(svc.span()),
+                &format!("service[{i}].kind"),
+                "iperf3 keeps a test's state in one instance, but the test's connections may reach \
+                 different instances: run it with `instances = 1`"
+                    .into(),
+            ));
+        }
 
         let metrics_port = overrides.metrics_port.or(self.metrics.port);
         let metrics = metrics_port.map(|port| {
@@ -1270,6 +1291,16 @@ mod tests {
         let e = resolve("[net]\nstack = \"tap:t0\"\nudp_buffer = 65536\n\n[[service]]\nkind = \"echo\"\n")
             .unwrap_err();
         assert!(e.to_string().contains("socket stack only"), "{e}");
+    }
+
+    #[test]
+    fn iperf3_refuses_instances() {
+        for stack in ["socket", "tap:t0"] {
+            let text =
+                format!("[net]\nstack = \"{stack}\"\ninstances = 2\n\n[[service]]\nkind = \"iperf3\"\n");
+            let e = resolve(&text).unwrap_err();
+            assert_eq!((e.line, e.key.as_deref()), (Some(5), Some("service[0].kind")), "{e}");
+        }
     }
 
     #[test]
