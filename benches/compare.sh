@@ -263,6 +263,7 @@ sys.path.insert(0, sys.argv[2])
 import summary
 meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)
 rows = [json.loads(l) for l in open(f"{w}/results.jsonl") if l.strip()]
+median = summary.median
 def read(name):
     try:
         return open(f"{w}/{name}", errors="replace").read().rstrip()
@@ -274,10 +275,6 @@ V = [("kernel", "Linux kernel: `iperf3 -s` (veth, offloads on)"),
      ("direct", "appliance, direct stack (TAP, virtio-net header offloads)")]
 if meta.get("rps") == "1":
     V.append(("kernel-norps", "reference: Linux kernel (veth, offloads on, RPS off)"))
-def median(xs):
-    xs = sorted(xs)
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 def get(v, t):
     """The runs of variant v, test t, folded: the median of every number,
     with its min and max; failed runs are named, never counted."""

@@ -358,11 +358,8 @@ import sys
 w = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
 import summary
-meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)
-rows = [l.split() for l in open(f"{w}/results.txt") if l.strip()]
-def med(xs):
-    xs = sorted(xs); n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+meta, rows = summary.run_files(w)
+med = summary.median
 NAMES = {"nsd": "NSD", "knot": "Knot DNS", "socket": "appliance, socket stack", "direct": "appliance, direct stack (TAP)",
          "socket2": "appliance, socket stack, `--instances 2` on CPUs 0–1 (shares CPU 1 with dnsperf)"}
 def agg(v, m):

@@ -221,11 +221,8 @@ import sys
 w = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
 import summary
-meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{w}/meta.txt") if "=" in l)
-rows = [l.split() for l in open(f"{w}/results.txt") if l.strip()]
-def med(xs):
-    xs = sorted(xs); n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+meta, rows = summary.run_files(w)
+med = summary.median
 NAMES = {"nginx": "nginx", "socket": "appliance, socket stack", "direct": "appliance, direct stack (TAP)"}
 def agg(v, m):
     rs = [r for r in rows if r[0] == v and r[1] == m and r[3] != "FAIL"]

@@ -56,6 +56,21 @@ def table(path):
     return "\n".join(out) + "\n"
 
 
+def run_files(work):
+    """What a comparison script left in its work directory: meta.txt as a
+    dict (key=value lines) and results.txt as rows of whitespace-split words."""
+    meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{work}/meta.txt") if "=" in l)
+    rows = [l.split() for l in open(f"{work}/results.txt") if l.strip()]
+    return meta, rows
+
+
+def median(xs):
+    """The median of a non-empty list of numbers."""
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
 def _num(s):
     try:
         return float(s)
